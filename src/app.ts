@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { createAuthHooks } from './auth/auth-hooks.js';
+import { createTokenVerifier } from './auth/jwt.js';
+import type { Backends } from './backends.js';
+import type { Config } from './config.js';
+import { registerErrorHandlers } from './http/error-handler.js';
+import { healthRoutes } from './http/health-routes.js';
+import { pageRoutes } from './http/page-routes.js';
+import { createValidatorCompiler } from './http/validation.js';
+import { adminRoutes } from './integrity/admin-routes.js';
+import { leaderboardRoutes } from './leaderboard/leaderboard-routes.js';
+import { LeaderboardService } from './leaderboard/leaderboard-service.js';
+import { scoreRoutes } from './scores/score-routes.js';
+import { ScoreService } from './scores/score-service.js';
+import { UserProvisioner } from './users/user-provisioner.js';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The domain services, for the realtime layer, the CLI and tests. */
+    services: AppServices;
+  }
+}
+
+export interface AppServices {
+  leaderboard: LeaderboardService;
+  scores: ScoreService;
+  users: UserProvisioner;
+}
+
+export interface BuildAppOptions {
+  /** The process logger (see `createLogger`); none by default. */
+  logger?: FastifyBaseLogger;
+  /** HTTPS options for the underlying server. */
+  https?: { cert: Buffer; key: Buffer; minVersion: 'TLSv1.3' } | null;
+}
+
+/**
+ * The whole HTTP application as a Fastify instance that does not listen: `server.ts` listens,
+ * tests inject. `config` must carry its secrets (see `resolveSecrets`).
+ */
+export async function buildApp(config: Config, backends: Backends, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  if (!config.jwtSecret || !config.hmacSecretKey) throw new Error('buildApp needs JWT_SECRET and HMAC_SECRET_KEY resolved');
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const supplied = request.headers['x-request-id'];
+      return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
+    },
+    ajv: undefined,
+    return503OnClosing: true,
+    ...(options.https ? { https: options.https } : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  registerErrorHandlers(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const log = app.log;
+  const { store } = backends;
+  const users = new UserProvisioner({ store });
+  const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, store, log });
+  const scores = new ScoreService({
+    actions: config.actions,
+    timestampToleranceMs: config.timestampToleranceMs,
+    hmacSecretKey: config.hmacSecretKey,
+    store,
+    leaderboard,
+    users,
+    replayCache: backends.replayCache,
+    userCache: backends.userCache,
+    userLimiter: backends.userLimiter,
+    ipLimiter: backends.ipLimiter,
+    log,
+  });
+  app.decorate('services', { leaderboard, scores, users });
+  const auth = createAuthHooks({ verifyToken: createTokenVerifier(config.jwtSecret), users });
+
+  await app.register(healthRoutes, {
+    mode: config.mode,
+    probes: {
+      database: async () => {
+        await store.ping();
+        return true;
+      },
+      redis: async () => {
+        if (!backends.redis) return 'embedded';
+        if (backends.redis.status !== 'ready') return 'disconnected';
+        await backends.redis.ping();
+        return 'connected';
+      },
+      websocket: () => 'unavailable',
+    },
+  });
+  await app.register(scoreRoutes, { auth, scores, store, leaderboard, userCache: backends.userCache });
+  await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic });
+  await app.register(adminRoutes, { auth, store, userCache: backends.userCache });
+  await app.register(pageRoutes);
+
+  registerCacheMaintenance(app, config, backends, leaderboard);
+  return app;
+}
+
+/**
+ * The rank index is a cache of SQL: filled at start, refilled when Redis comes back, and
+ * refilled every CACHE_REFRESH_INTERVAL_MS to repair any drift.
+ */
+function registerCacheMaintenance(app: FastifyInstance, config: Config, backends: Backends, leaderboard: LeaderboardService): void {
+  let timer: NodeJS.Timeout | undefined;
+  const rebuild = (why: string) =>
+    leaderboard.rebuild().catch((error: unknown) => app.log.warn({ err: error, why }, 'rank index rebuild failed'));
+
+  app.addHook('onReady', async () => {
+    await rebuild('start');
+    if (config.cacheRefreshIntervalMs > 0) {
+      timer = setInterval(() => void rebuild('periodic'), config.cacheRefreshIntervalMs);
+      timer.unref();
+    }
+    if (backends.redis) {
+      let lost = backends.redis.status !== 'ready';
+      backends.redis.on('close', () => {
+        lost = true;
+      });
+      backends.redis.on('ready', () => {
+        if (!lost) return;
+        lost = false;
+        app.log.info('redis is back; rebuilding the rank index');
+        void rebuild('redis reconnected');
+      });
+    }
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+  });
+}

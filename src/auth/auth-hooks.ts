@@ -1,0 +1,59 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError, forbidden } from '../errors.js';
+import type { UserProvisioner } from '../users/user-provisioner.js';
+import { bearerToken, type TokenVerifier } from './jwt.js';
+import type { Principal } from './principal.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hooks for authenticated requests. */
+    principal?: Principal;
+  }
+}
+
+export interface AuthHooks {
+  /** 401 unless the request carries a valid token; provisions the user on first sight. */
+  requireUser(request: FastifyRequest): Promise<void>;
+  /** Reads a token when there is one; a bad token is still a 401. */
+  optionalUser(request: FastifyRequest): Promise<void>;
+  /** 401 without a valid token, 403 NOT_ALLOWED unless it carries the admin role. */
+  requireAdmin(request: FastifyRequest): Promise<void>;
+}
+
+export function createAuthHooks(options: { verifyToken: TokenVerifier; users: UserProvisioner }): AuthHooks {
+  async function authenticate(request: FastifyRequest, required: boolean): Promise<void> {
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      if (required) throw new AppError('UNAUTHORIZED', 'Authorization: Bearer <token> is required');
+      return;
+    }
+    const token = bearerToken(header);
+    if (!token) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <token>"');
+    const principal = options.verifyToken(token);
+    await options.users.ensure(principal);
+    request.principal = principal;
+  }
+  return {
+    requireUser: (request) => authenticate(request, true),
+    optionalUser: (request) => authenticate(request, false),
+    async requireAdmin(request) {
+      await authenticate(request, true);
+      if (!request.principal?.isAdmin) throw forbidden('NOT_ALLOWED', 'This needs the admin role');
+    },
+  };
+}
+
+/** The authenticated principal; only call on routes guarded by an auth hook. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('UNAUTHORIZED', 'Authentication is required');
+  return request.principal;
+}
+
+/** 403 NOT_ALLOWED unless the caller is `userId` or an admin. */
+export function requireSelfOrAdmin(request: FastifyRequest, userId: string): Principal {
+  const principal = principalOf(request);
+  if (principal.userId !== userId && !principal.isAdmin) {
+    throw forbidden('NOT_ALLOWED', 'Only the user themselves or an admin may do this');
+  }
+  return principal;
+}

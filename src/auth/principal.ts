@@ -1,0 +1,45 @@
+import { AppError } from '../errors.js';
+
+/** Who is calling, as their verified token says. */
+export interface Principal {
+  userId: string;
+  username: string | null;
+  email: string | null;
+  roles: readonly string[];
+  isAdmin: boolean;
+}
+
+/**
+ * User ids are whatever an identity provider issues (UUIDs, `auth0|abc`, numbers, e-mails), limited
+ * to printable ASCII without spaces so that every store orders them byte-wise the same way.
+ */
+export const USER_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+const USERNAME_MAX_LENGTH = 64;
+const EMAIL_MAX_LENGTH = 254;
+
+function cleanText(value: unknown, maxLength: number): string | null {
+  if (typeof value !== 'string') return null;
+  // Control characters never belong in a display name.
+  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, maxLength);
+  return cleaned === '' ? null : cleaned;
+}
+
+/** Reads a principal from verified claims; a token without a usable `userId`/`sub` is refused. */
+export function principalFromClaims(claims: Record<string, unknown>): Principal {
+  const rawId = claims.userId ?? claims.sub;
+  const userId = typeof rawId === 'number' && Number.isSafeInteger(rawId) ? String(rawId) : rawId;
+  if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
+    throw new AppError('UNAUTHORIZED', 'The token has no valid userId or sub claim');
+  }
+  const roles: string[] = [];
+  if (typeof claims.role === 'string') roles.push(claims.role);
+  if (Array.isArray(claims.roles)) roles.push(...claims.roles.filter((role): role is string => typeof role === 'string'));
+  return {
+    userId,
+    username: cleanText(claims.username ?? claims.name, USERNAME_MAX_LENGTH),
+    email: cleanText(claims.email, EMAIL_MAX_LENGTH),
+    roles,
+    isAdmin: roles.includes('admin'),
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * A small expiring key-value cache (processed action ids, user score cache).
+ * Implementations: `key-value-cache-memory.ts` and `key-value-cache-redis.ts`, both held to
+ * `test/contracts/key-value-cache-contract.ts`. Values are strings; callers encode JSON themselves.
+ */
+export interface KeyValueCache {
+  get(key: string): Promise<string | null>;
+  /** Many keys at once (one round trip in Redis); null where absent. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
+  set(key: string, value: string, ttlSec: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { createTokenSigner } from '../auth/jwt.js';
+import { USER_ID_PATTERN } from '../auth/principal.js';
+import { createBackends, openDatabase } from '../backends.js';
+import { ConfigError, loadConfig, parseDurationSec, type Config } from '../config.js';
+import { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import { createLogger } from '../logger.js';
+import { signAction } from '../scores/signature.js';
+import { resolveSecrets, withSecrets } from '../secrets.js';
+import { closeOnSignals, startServer } from '../server.js';
+
+const USAGE = `Usage: scoreboard <command> [options]
+
+Commands:
+  start                      Serve the API, live updates and the page (embedded mode unless DATABASE_URL is set)
+  migrate                    Apply the database migrations and exit
+  token --user ID [--admin] [--expires 24h] [--username NAME]
+                             Print a JWT signed with the configured JWT_SECRET
+  sign [--action TYPE] [--score N] [--action-id UUID] [--timestamp ISO]
+                             Print a score update body signed with the configured HMAC_SECRET_KEY
+  rebuild-cache              Rebuild the rank index (Redis or memory) from the database and exit
+
+Configuration comes from the environment (see README); development secrets live in DATA_DIR.`;
+
+function fail(message: string): never {
+  process.stderr.write(`scoreboard: ${message}\n`);
+  process.exit(2);
+}
+
+/** The configuration with secrets, as the server would resolve them. */
+function configWithSecrets(): Config {
+  const config = loadConfig();
+  return withSecrets(config, resolveSecrets(config));
+}
+
+function token(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: 'string' },
+      admin: { type: 'boolean', default: false },
+      expires: { type: 'string' },
+      username: { type: 'string' },
+    },
+  });
+  if (!values.user) fail('token needs --user ID');
+  if (!USER_ID_PATTERN.test(values.user)) fail('--user must be 1 to 128 printable ASCII characters without spaces');
+  if (values.expires !== undefined && parseDurationSec(values.expires) === undefined) fail('--expires must be a duration like 24h, 15m or 3600');
+  const config = configWithSecrets();
+  const sign = createTokenSigner(config.jwtSecret!, config.jwtExpiry);
+  const claims = {
+    userId: values.user,
+    username: values.username ?? values.user,
+    ...(values.admin ? { role: 'admin' } : {}),
+  };
+  process.stdout.write(`${sign(claims, values.expires)}\n`);
+}
+
+function sign(args: string[]): void {
+  const config = configWithSecrets();
+  const [firstAction] = config.actions.keys();
+  const { values } = parseArgs({
+    args,
+    options: {
+      action: { type: 'string', default: firstAction },
+      score: { type: 'string' },
+      'action-id': { type: 'string' },
+      timestamp: { type: 'string' },
+    },
+  });
+  const actionType = values.action ?? 'TASK_COMPLETE';
+  const rule = config.actions.get(actionType.toUpperCase());
+  const scoreIncrement = values.score === undefined ? Math.min(10, rule?.maxScore ?? 10) : Number(values.score);
+  if (!Number.isFinite(scoreIncrement)) fail('--score must be a number');
+  const body = {
+    actionId: values['action-id'] ?? randomUUID(),
+    actionType,
+    scoreIncrement,
+    timestamp: values.timestamp ?? new Date().toISOString(),
+    clientSignature: '',
+  };
+  body.clientSignature = signAction(config.hmacSecretKey!, body);
+  process.stdout.write(`${JSON.stringify(body)}\n`);
+}
+
+async function migrateCommand(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config);
+  const sql = await openDatabase(config, log);
+  await sql.close();
+  process.stdout.write(`migrations are up to date (${config.mode} mode)\n`);
+}
+
+async function rebuildCache(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config);
+  const backends = await createBackends(config, log);
+  try {
+    const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, store: backends.store, log });
+    const count = await leaderboard.rebuild();
+    process.stdout.write(`rank index rebuilt with ${count} players\n`);
+    if (!backends.redis) process.stdout.write('(no REDIS_URL: the in-process index is rebuilt by every server at start anyway)\n');
+  } finally {
+    await backends.close();
+  }
+}
+
+async function start(): Promise<void> {
+  const server = await startServer(loadConfig());
+  closeOnSignals(server);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start();
+      case 'migrate':
+        return await migrateCommand();
+      case 'token':
+        return token(args);
+      case 'sign':
+        return sign(args);
+      case 'rebuild-cache':
+        return await rebuildCache();
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return;
+      default:
+        fail(`unknown command "${command}"\n\n${USAGE}`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
+    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail((error as Error).message);
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,327 @@
+import type { RankEntry, RankedEntry } from '../leaderboard/rank-entry.js';
+import type { Row, SqlClient } from './sql-client.js';
+import { sqlState } from './sql-client.js';
+
+export interface UserProfile {
+  id: string;
+  username: string | null;
+  email: string | null;
+}
+
+export interface ScoreUpdate {
+  userId: string;
+  actionId: string;
+  /** Canonical (upper-case) action type. */
+  actionType: string;
+  increment: number;
+  /** Least milliseconds since this user's last accepted update of this type; 0 for none. */
+  minDurationMs: number;
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+export interface AppliedUpdate {
+  kind: 'applied';
+  newScore: number;
+  previousScore: number;
+  lastUpdatedMs: number;
+  /** The user's total actions after this one: the version of their rank entry. */
+  totalActions: number;
+  username: string | null;
+}
+
+export interface AppliedAction {
+  userId: string;
+  newScore: number;
+  appliedAtMs: number;
+}
+
+export type RejectedUpdate =
+  | { kind: 'duplicate'; original: AppliedAction | null }
+  | { kind: 'frozen' }
+  | { kind: 'too-fast'; retryAfterMs: number }
+  | { kind: 'unknown-user' }
+  | { kind: 'score-overflow' };
+
+export type UpdateOutcome = AppliedUpdate | RejectedUpdate;
+
+export interface UserScore {
+  userId: string;
+  username: string | null;
+  email: string | null;
+  status: 'active' | 'frozen';
+  frozenReason: string | null;
+  score: number;
+  /** Null for a user who never scored. */
+  lastUpdatedMs: number | null;
+  totalActions: number;
+  firstAction: Date | null;
+  lastAction: Date | null;
+  version: number;
+}
+
+export interface HistoryEntry {
+  id: number;
+  actionId: string;
+  actionType: string;
+  scoreIncrement: number;
+  scoreBefore: number;
+  scoreAfter: number;
+  ipAddress: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+const UNIQUE_VIOLATION = '23505';
+const CHECK_VIOLATION = '23514';
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * One update, one statement: under the score row's lock it checks the account is active and the
+ * action's minDuration has passed, adds the increment, and inserts the history row whose unique
+ * action_id makes a replay fail the whole statement. The time is taken once, in milliseconds.
+ */
+const APPLY_UPDATE_SQL = `
+WITH eligible AS (
+  SELECT u.id, u.username, n.t, (extract(epoch FROM n.t) * 1000)::bigint AS t_ms
+  FROM users u, (SELECT date_trunc('milliseconds', clock_timestamp()) AS t) n
+  WHERE u.id = $1 AND u.status = 'active'
+), upd AS (
+  INSERT INTO scores AS s (user_id, score, last_updated, total_actions, first_action, last_action, action_last_at)
+  SELECT e.id, $2::bigint, e.t, 1, e.t, e.t, jsonb_build_object($3::text, e.t_ms) FROM eligible e
+  ON CONFLICT (user_id) DO UPDATE SET
+    score = s.score + EXCLUDED.score,
+    last_updated = GREATEST(s.last_updated, EXCLUDED.last_updated),
+    total_actions = s.total_actions + 1,
+    first_action = COALESCE(s.first_action, EXCLUDED.first_action),
+    last_action = GREATEST(s.last_action, EXCLUDED.last_action),
+    action_last_at = s.action_last_at || EXCLUDED.action_last_at
+  WHERE $4::bigint <= 0
+     OR NOT (s.action_last_at ? $3::text)
+     OR (EXCLUDED.action_last_at ->> $3::text)::bigint - (s.action_last_at ->> $3::text)::bigint >= $4::bigint
+  RETURNING s.score, s.last_updated, s.total_actions
+), hist AS (
+  INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at)
+  SELECT $1, $5::uuid, $3::text, $2::bigint, upd.score - $2::bigint, upd.score, $6::inet, $7::text, upd.last_updated FROM upd
+  RETURNING id
+)
+SELECT upd.score AS new_score,
+       upd.score - $2::bigint AS previous_score,
+       (extract(epoch FROM upd.last_updated) * 1000)::bigint AS last_updated_ms,
+       upd.total_actions,
+       (SELECT username FROM eligible) AS username
+FROM upd, hist`;
+
+const CLASSIFY_REJECTION_SQL = `
+SELECT (SELECT status FROM users WHERE id = $1) AS status,
+       (SELECT (action_last_at ->> $3::text)::bigint FROM scores WHERE user_id = $1) AS last_at_ms,
+       (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms,
+       h.user_id AS original_user_id, h.score_after AS original_score,
+       (extract(epoch FROM h.created_at) * 1000)::bigint AS original_at_ms
+FROM (SELECT 1) one LEFT JOIN score_history h ON h.action_id = $2::uuid`;
+
+const ENTRY_COLUMNS = `s.user_id, u.username, s.score,
+  (extract(epoch FROM s.last_updated) * 1000)::bigint AS last_updated_ms, s.total_actions`;
+
+function toEntry(row: Row): RankEntry {
+  return {
+    userId: row.user_id as string,
+    username: (row.username as string | null) ?? null,
+    score: row.score as number,
+    lastUpdatedMs: row.last_updated_ms as number,
+    version: row.total_actions as number,
+  };
+}
+
+/**
+ * Everything the service keeps in SQL, over either SQL client. PostgreSQL is the truth: caches
+ * are filled from here and can always be rebuilt from here.
+ */
+export class ScoreStore {
+  constructor(private readonly sql: SqlClient) {}
+
+  /** Creates the user on first sight, or refreshes their name and email from newer claims. */
+  async ensureUser(profile: UserProfile): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO users (id, username, email) VALUES ($1, $2, $3)
+       ON CONFLICT (id) DO UPDATE SET
+         username = COALESCE(EXCLUDED.username, users.username),
+         email = COALESCE(EXCLUDED.email, users.email),
+         updated_at = now()
+       WHERE (EXCLUDED.username IS NOT NULL AND users.username IS DISTINCT FROM EXCLUDED.username)
+          OR (EXCLUDED.email IS NOT NULL AND users.email IS DISTINCT FROM EXCLUDED.email)`,
+      [profile.id, profile.username, profile.email],
+      { name: 'ensure_user' },
+    );
+  }
+
+  /**
+   * Applies one update atomically, or says why it was not applied. Connection failures are thrown
+   * (nothing was applied); every other refusal is an outcome.
+   */
+  async applyUpdate(update: ScoreUpdate): Promise<UpdateOutcome> {
+    let rows: Row[];
+    try {
+      rows = await this.sql.query(
+        APPLY_UPDATE_SQL,
+        [update.userId, update.increment, update.actionType, update.minDurationMs, update.actionId, update.ipAddress, update.userAgent],
+        { name: 'apply_update' },
+      );
+    } catch (error) {
+      const state = sqlState(error);
+      if (state === UNIQUE_VIOLATION) return { kind: 'duplicate', original: await this.findAction(update.actionId) };
+      if (state === CHECK_VIOLATION) return { kind: 'score-overflow' };
+      if (state === FOREIGN_KEY_VIOLATION) return { kind: 'unknown-user' };
+      throw error;
+    }
+    const row = rows[0];
+    if (row) {
+      return {
+        kind: 'applied',
+        newScore: row.new_score as number,
+        previousScore: row.previous_score as number,
+        lastUpdatedMs: row.last_updated_ms as number,
+        totalActions: row.total_actions as number,
+        username: (row.username as string | null) ?? null,
+      };
+    }
+    return this.classifyRejection(update);
+  }
+
+  private async classifyRejection(update: ScoreUpdate): Promise<RejectedUpdate> {
+    const [row] = await this.sql.query(CLASSIFY_REJECTION_SQL, [update.userId, update.actionId, update.actionType]);
+    if (!row) throw new Error('classification query returned no row');
+    if (row.original_user_id !== null) {
+      return {
+        kind: 'duplicate',
+        original: {
+          userId: row.original_user_id as string,
+          newScore: row.original_score as number,
+          appliedAtMs: row.original_at_ms as number,
+        },
+      };
+    }
+    if (row.status === null) return { kind: 'unknown-user' };
+    if (row.status === 'frozen') return { kind: 'frozen' };
+    const lastAtMs = (row.last_at_ms as number | null) ?? 0;
+    const retryAfterMs = Math.max(1, lastAtMs + update.minDurationMs - (row.now_ms as number));
+    return { kind: 'too-fast', retryAfterMs };
+  }
+
+  /** The applied update that carried `actionId`, if any. */
+  async findAction(actionId: string): Promise<AppliedAction | null> {
+    const [row] = await this.sql.query(
+      `SELECT user_id, score_after, (extract(epoch FROM created_at) * 1000)::bigint AS at_ms
+       FROM score_history WHERE action_id = $1::uuid`,
+      [actionId],
+    );
+    return row ? { userId: row.user_id as string, newScore: row.score_after as number, appliedAtMs: row.at_ms as number } : null;
+  }
+
+  /** The user's score and totals (score 0 for a user who never scored), or null for an unknown user. */
+  async getUserScore(userId: string): Promise<UserScore | null> {
+    const [row] = await this.sql.query(
+      `SELECT u.id, u.username, u.email, u.status, u.frozen_reason,
+              COALESCE(s.score, 0) AS score,
+              (extract(epoch FROM s.last_updated) * 1000)::bigint AS last_updated_ms,
+              COALESCE(s.total_actions, 0) AS total_actions, s.first_action, s.last_action
+       FROM users u LEFT JOIN scores s ON s.user_id = u.id WHERE u.id = $1`,
+      [userId],
+      { name: 'get_user_score' },
+    );
+    if (!row) return null;
+    return {
+      userId: row.id as string,
+      username: (row.username as string | null) ?? null,
+      email: (row.email as string | null) ?? null,
+      status: row.status as 'active' | 'frozen',
+      frozenReason: (row.frozen_reason as string | null) ?? null,
+      score: row.score as number,
+      lastUpdatedMs: (row.last_updated_ms as number | null) ?? null,
+      totalActions: row.total_actions as number,
+      firstAction: (row.first_action as Date | null) ?? null,
+      lastAction: (row.last_action as Date | null) ?? null,
+      version: row.total_actions as number,
+    };
+  }
+
+  /** A page of the leaderboard straight from SQL (the fallback when the rank index is unavailable). */
+  async leaderboardPage(offset: number, limit: number): Promise<RankedEntry[]> {
+    const rows = await this.sql.query(
+      `SELECT ${ENTRY_COLUMNS} FROM scores s JOIN users u ON u.id = s.user_id
+       ORDER BY s.score DESC, s.last_updated ASC, s.user_id ASC LIMIT $1 OFFSET $2`,
+      [limit, offset],
+      { name: 'leaderboard_page' },
+    );
+    return rows.map((row, index) => ({ ...toEntry(row), rank: offset + index + 1 }));
+  }
+
+  /** The 1-based rank a standing holds in SQL order (the fallback when the rank index is unavailable). */
+  async rankOf(entry: Pick<RankEntry, 'userId' | 'score' | 'lastUpdatedMs'>): Promise<number> {
+    const [row] = await this.sql.query(
+      `SELECT count(*)::bigint + 1 AS rank FROM scores
+       WHERE score > $2 OR (score = $2 AND (last_updated < to_timestamp($3::double precision / 1000)
+          OR (last_updated = to_timestamp($3::double precision / 1000) AND user_id < $1)))`,
+      [entry.userId, entry.score, entry.lastUpdatedMs],
+    );
+    return row?.rank as number;
+  }
+
+  /** How many players have a score. */
+  async countPlayers(): Promise<number> {
+    const [row] = await this.sql.query('SELECT count(*)::bigint AS n FROM scores');
+    return row?.n as number;
+  }
+
+  /** Every standing, in batches (keyset pagination, so it scales to millions): the cache rebuild's source. */
+  async *streamEntries(batchSize = 10_000): AsyncGenerator<RankEntry[]> {
+    let after = '';
+    for (;;) {
+      const rows = await this.sql.query(
+        `SELECT ${ENTRY_COLUMNS} FROM scores s JOIN users u ON u.id = s.user_id
+         WHERE s.user_id > $1 ORDER BY s.user_id LIMIT $2`,
+        [after, batchSize],
+      );
+      if (rows.length === 0) return;
+      const entries = rows.map(toEntry);
+      yield entries;
+      if (rows.length < batchSize) return;
+      after = entries[entries.length - 1]!.userId;
+    }
+  }
+
+  /** The user's audit trail, newest first; `beforeId` continues from an earlier page. */
+  async history(userId: string, limit: number, beforeId: number | null): Promise<HistoryEntry[]> {
+    const rows = await this.sql.query(
+      `SELECT id, action_id, action_type, score_increment, score_before, score_after,
+              host(ip_address) AS ip_address, user_agent, created_at
+       FROM score_history WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+       ORDER BY id DESC LIMIT $3`,
+      [userId, beforeId, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id as number,
+      actionId: row.action_id as string,
+      actionType: row.action_type as string,
+      scoreIncrement: row.score_increment as number,
+      scoreBefore: row.score_before as number,
+      scoreAfter: row.score_after as number,
+      ipAddress: (row.ip_address as string | null) ?? null,
+      userAgent: (row.user_agent as string | null) ?? null,
+      createdAt: row.created_at as Date,
+    }));
+  }
+
+  /** Freezes or unfreezes an account; false when the user is unknown. */
+  async setStatus(userId: string, status: 'active' | 'frozen', reason: string | null): Promise<boolean> {
+    const rows = await this.sql.query(
+      `UPDATE users SET status = $2, frozen_reason = $3, updated_at = now() WHERE id = $1 RETURNING id`,
+      [userId, status, status === 'frozen' ? reason : null],
+    );
+    return rows.length > 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.sql.query('SELECT 1', [], { name: 'ping' });
+  }
+}

@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyPluginAsync } from 'fastify';
+
+/** `web/` at the package root (from `src/http` or `dist/http`). */
+const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+
+const PAGES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+};
+
+/** The live leaderboard page: static files read once at start. */
+export const pageRoutes: FastifyPluginAsync = async (app) => {
+  for (const [path, page] of Object.entries(PAGES)) {
+    const content = readFileSync(`${WEB_DIR}${page.file}`);
+    app.get(path, async (_request, reply) =>
+      reply.type(page.type).header('cache-control', 'no-cache').send(content),
+    );
+  }
+};

@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ScoreStore } from '../db/score-store.js';
+import type { RankEntry, RankedEntry } from './rank-entry.js';
+import { GLOBAL_BOARD, type RankIndex } from './rank-index.js';
+
+/** The top of a board as last seen, and when it last changed. */
+export interface TopSnapshot {
+  entries: RankedEntry[];
+  /** Epoch milliseconds of the last change this instance saw. */
+  changedAtMs: number;
+}
+
+export interface LeaderboardPage {
+  entries: RankedEntry[];
+  /** True when served by the rank index, false when it had to fall back to SQL. */
+  cacheHit: boolean;
+}
+
+export interface LeaderboardServiceOptions {
+  rankIndex: RankIndex;
+  store: ScoreStore;
+  log: FastifyBaseLogger;
+  /** @default 'global' */
+  boardId?: string;
+  /** How many entries make the "top" whose changes are tracked and broadcast. @default 10 */
+  topSize?: number;
+  now?: () => number;
+}
+
+export interface LeaderboardEvents {
+  'top-changed': [TopSnapshot];
+}
+
+function signature(entries: readonly RankEntry[]): string {
+  return entries.map((entry) => `${entry.userId}\u0000${entry.score}\u0000${entry.username ?? ''}`).join('\u0001');
+}
+
+/**
+ * Reads and ranks one board. The rank index answers first; SQL answers when it cannot
+ * (Redis down), so reads degrade instead of failing. It also tracks the top of the board and
+ * emits `top-changed` when it moves.
+ */
+export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
+  readonly boardId: string;
+  readonly topSize: number;
+  private readonly rankIndex: RankIndex;
+  private readonly store: ScoreStore;
+  private readonly log: FastifyBaseLogger;
+  private readonly now: () => number;
+  private snapshot: TopSnapshot;
+  private snapshotSignature = '';
+  private refreshing: Promise<TopSnapshot> | null = null;
+  private refreshAgain = false;
+
+  constructor(options: LeaderboardServiceOptions) {
+    super();
+    this.rankIndex = options.rankIndex;
+    this.store = options.store;
+    this.log = options.log;
+    this.boardId = options.boardId ?? GLOBAL_BOARD;
+    this.topSize = options.topSize ?? 10;
+    this.now = options.now ?? Date.now;
+    this.snapshot = { entries: [], changedAtMs: this.now() };
+  }
+
+  /**
+   * Records a player's new standing after its commit and returns their rank. When the rank index
+   * fails, the rank comes from SQL and the index is left for the next rebuild to repair.
+   */
+  async record(entry: RankEntry): Promise<number> {
+    let rank: number;
+    try {
+      rank = await this.rankIndex.upsert(this.boardId, entry);
+    } catch (error) {
+      this.log.warn({ err: error }, 'rank index write failed; ranking from SQL');
+      rank = await this.store.rankOf(entry);
+    }
+    if (rank <= this.topSize || this.snapshot.entries.some((top) => top.userId === entry.userId)) {
+      this.refreshTop().catch((error: unknown) => this.log.warn({ err: error }, 'top refresh failed'));
+    }
+    return rank;
+  }
+
+  /** Forgets a player (erasure) and refreshes the top when they were in it. */
+  async remove(userId: string): Promise<void> {
+    await this.rankIndex.remove(this.boardId, userId);
+    await this.refreshTop();
+  }
+
+  /** A page of the board in leaderboard order. */
+  async page(offset: number, limit: number): Promise<LeaderboardPage> {
+    try {
+      const entries = await this.rankIndex.top(this.boardId, offset, limit);
+      if (offset === 0 && limit >= this.topSize) this.observeTop(entries.slice(0, this.topSize));
+      return { entries, cacheHit: true };
+    } catch (error) {
+      this.log.warn({ err: error }, 'rank index read failed; reading the leaderboard from SQL');
+      return { entries: await this.store.leaderboardPage(offset, limit), cacheHit: false };
+    }
+  }
+
+  /** The player's rank: from the index, else from SQL; a player with no score gets the rank they would hold. */
+  async rankOf(userId: string, standing: Pick<RankEntry, 'score' | 'lastUpdatedMs'> | null): Promise<number> {
+    try {
+      const ranked = await this.rankIndex.rankOf(this.boardId, userId);
+      if (ranked) return ranked.rank;
+      if (!standing) return (await this.rankIndex.count(this.boardId)) + 1;
+    } catch (error) {
+      this.log.warn({ err: error }, 'rank index read failed; ranking from SQL');
+    }
+    if (!standing) return (await this.store.countPlayers()) + 1;
+    return this.store.rankOf({ userId, ...standing });
+  }
+
+  /** The current top, re-read from the index (another instance may have moved it). */
+  async refreshTop(): Promise<TopSnapshot> {
+    // Single flight: concurrent callers share one read, and one more runs after it if asked for.
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      try {
+        do {
+          this.refreshAgain = false;
+          const { entries } = await this.page(0, this.topSize);
+          this.observeTop(entries);
+        } while (this.refreshAgain);
+        return this.snapshot;
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** The last top this instance saw, without I/O. */
+  currentTop(): TopSnapshot {
+    return this.snapshot;
+  }
+
+  /** Replaces the rank index's content with what SQL holds; returns the number of players. */
+  async rebuild(): Promise<number> {
+    const started = this.now();
+    const count = await this.rankIndex.replaceAll(this.boardId, this.store.streamEntries());
+    this.log.info({ board: this.boardId, players: count, ms: this.now() - started }, 'rank index rebuilt from the database');
+    await this.refreshTop();
+    return count;
+  }
+
+  private observeTop(entries: RankedEntry[]): void {
+    const next = signature(entries);
+    if (next === this.snapshotSignature) return;
+    this.snapshotSignature = next;
+    this.snapshot = { entries, changedAtMs: this.now() };
+    this.emit('top-changed', this.snapshot);
+  }
+}

@@ -1,0 +1,407 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RankEntry, RankedEntry } from './rank-entry.js';
+import type { RankIndex } from './rank-index.js';
+
+/*
+ * Keys of one board, all sharing the hash tag `{boardId}` so Redis Cluster keeps them in one slot
+ * (the scripts touch several of them at once):
+ *   lb:{b}:z          sorted set. Score = -score, member = `${lastUpdatedMs as 15 digits}:${userId}`.
+ *                     Equal scores are ordered by member bytes, i.e. earlier time first, then user
+ *                     id ascending, so ascending ZRANGE/ZRANK order is exactly `compareEntries`.
+ *                     -score is exact: every integer up to 2^53 is a double.
+ *   lb:{b}:h          hash userId -> `version|score|lastUpdatedMs(15 digits)|username`. The username
+ *                     comes last so it may contain `|`; a null username has no fourth field at all
+ *                     (`1|10|000000000000005`), an empty one has an empty fourth field (`...005|`).
+ *                     The hash lets a script find (and remove) a player's current member.
+ *   lb:{b}:rb         hash with the state of running rebuilds (replaceAll): epoch, active, seq, swapped.
+ *                     Exists only while a rebuild runs (and expires if its runner dies).
+ *   lb:{b}:t          sorted set userId -> seq: players written to the live keys during a rebuild.
+ *   lb:{b}:rebuild:<token>:z / :h   the content a rebuild is building.
+ * Numbers reach Lua as decimal strings built in JS and are only compared there (never formatted
+ * back with tostring), so large values cannot come out as 1e+15.
+ */
+
+const LUA_HELPERS = `
+local function memberOf(details, userId)
+  return string.match(details, '^%d+|%d+|(%d+)') .. ':' .. userId
+end
+local function versionOf(details)
+  return tonumber(string.match(details, '^(%d+)|'))
+end
+local function negScoreOf(details)
+  local score = string.match(details, '^%d+|(%d+)|')
+  if score == '0' then return '0' end
+  return '-' .. score
+end
+local function touch(rb, t, userId, ttlMs)
+  local active = redis.call('HGET', rb, 'active')
+  if active and tonumber(active) > 0 then
+    local seq = redis.call('HINCRBY', rb, 'seq', 1)
+    redis.call('ZADD', t, seq, userId)
+    redis.call('PEXPIRE', t, ttlMs)
+  end
+end
+`;
+
+/** KEYS z h rb t; ARGV userId version negScore member details ttlMs. Returns the rank after. */
+const UPSERT_LUA = `${LUA_HELPERS}
+local z, h, userId = KEYS[1], KEYS[2], ARGV[1]
+local old = redis.call('HGET', h, userId)
+if old then
+  local oldMember = memberOf(old, userId)
+  if versionOf(old) >= tonumber(ARGV[2]) then
+    local rank = redis.call('ZRANK', z, oldMember)
+    if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. userId) end
+    return rank + 1
+  end
+  redis.call('ZREM', z, oldMember)
+end
+redis.call('ZADD', z, ARGV[3], ARGV[4])
+redis.call('HSET', h, userId, ARGV[5])
+touch(KEYS[3], KEYS[4], userId, ARGV[6])
+return redis.call('ZRANK', z, ARGV[4]) + 1
+`;
+
+/** KEYS z h rb t; ARGV userId ttlMs. */
+const REMOVE_LUA = `${LUA_HELPERS}
+local old = redis.call('HGET', KEYS[2], ARGV[1])
+if not old then return 0 end
+redis.call('ZREM', KEYS[1], memberOf(old, ARGV[1]))
+redis.call('HDEL', KEYS[2], ARGV[1])
+touch(KEYS[3], KEYS[4], ARGV[1], ARGV[2])
+return 1
+`;
+
+/** KEYS z h; ARGV userId. Returns {rank, details} or nil. */
+const RANK_OF_LUA = `${LUA_HELPERS}
+local details = redis.call('HGET', KEYS[2], ARGV[1])
+if not details then return false end
+local rank = redis.call('ZRANK', KEYS[1], memberOf(details, ARGV[1]))
+if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[1]) end
+return {rank + 1, details}
+`;
+
+/** KEYS z h; ARGV start stop. Returns {userId, details, userId, details, ...}. */
+const TOP_LUA = `
+local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
+local out = {}
+-- HMGET in slices: unpack() of thousands of values would overflow the Lua stack.
+for first = 1, #members, 1000 do
+  local ids = {}
+  for i = first, math.min(first + 999, #members) do
+    ids[#ids + 1] = string.sub(members[i], 17)
+  end
+  local details = redis.call('HMGET', KEYS[2], unpack(ids))
+  for i = 1, #ids do
+    if not details[i] then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ids[i]) end
+    out[#out + 1] = ids[i]
+    out[#out + 1] = details[i]
+  end
+end
+return out
+`;
+
+/** KEYS rb; ARGV epoch ttlMs. Returns {epoch, startSeq}; a rebuild already running keeps its epoch. */
+const REBUILD_START_LUA = `
+redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'active', 1)
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {redis.call('HGET', KEYS[1], 'epoch'), seq}
+`;
+
+/**
+ * KEYS tz th rb t; ARGV epoch ttlMs, then 5 values per entry: userId version negScore member details.
+ * Version-checked like an upsert, so a player listed twice keeps the newer entry. Returns how many
+ * players were new to the temporary keys.
+ */
+const REBUILD_BATCH_LUA = `${LUA_HELPERS}
+local tz, th, rb, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+if redis.call('HGET', rb, 'epoch') ~= ARGV[1] then
+  return redis.error_reply('SCOREBOARD_REBUILD_EXPIRED the rebuild state expired; retry')
+end
+local added = 0
+for i = 3, #ARGV, 5 do
+  local userId = ARGV[i]
+  local old = redis.call('HGET', th, userId)
+  if not old then added = added + 1 end
+  if (not old) or versionOf(old) < tonumber(ARGV[i + 1]) then
+    if old then redis.call('ZREM', tz, memberOf(old, userId)) end
+    redis.call('ZADD', tz, ARGV[i + 2], ARGV[i + 3])
+    redis.call('HSET', th, userId, ARGV[i + 4])
+  end
+end
+-- Temporary keys expire if this runner dies; the live keys get PERSIST when renamed.
+redis.call('PEXPIRE', tz, ARGV[2])
+redis.call('PEXPIRE', th, ARGV[2])
+redis.call('PEXPIRE', rb, ARGV[2])
+redis.call('PEXPIRE', t, ARGV[2])
+return added
+`;
+
+/**
+ * KEYS z h tz th rb t; ARGV epoch startSeq. Replays the players written to the live keys since the
+ * rebuild started onto the temporary keys, then renames them over the live ones. Returns 1 when
+ * swapped, 0 when dropped because a rebuild that started later was swapped in first.
+ */
+const REBUILD_FINISH_LUA = `${LUA_HELPERS}
+local z, h, tz, th, rb, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+if redis.call('HGET', rb, 'epoch') ~= ARGV[1] then
+  redis.call('DEL', tz, th)
+  return redis.error_reply('SCOREBOARD_REBUILD_EXPIRED the rebuild state expired; retry')
+end
+local active = redis.call('HINCRBY', rb, 'active', -1)
+local swapped = tonumber(redis.call('HGET', rb, 'swapped') or '0')
+local applied = 0
+if swapped < tonumber(ARGV[2]) then
+  applied = 1
+  local touched = redis.call('ZRANGEBYSCORE', t, '(' .. ARGV[2], '+inf')
+  for _, userId in ipairs(touched) do
+    local live = redis.call('HGET', h, userId)
+    local built = redis.call('HGET', th, userId)
+    if (not live) or (not built) or versionOf(live) > versionOf(built) then
+      if built then
+        redis.call('ZREM', tz, memberOf(built, userId))
+        redis.call('HDEL', th, userId)
+      end
+      if live then
+        redis.call('ZADD', tz, negScoreOf(live), memberOf(live, userId))
+        redis.call('HSET', th, userId, live)
+      end
+    end
+  end
+  if redis.call('EXISTS', tz) == 1 then
+    redis.call('RENAME', tz, z)
+    redis.call('RENAME', th, h)
+    redis.call('PERSIST', z)
+    redis.call('PERSIST', h)
+  else
+    redis.call('DEL', z, h, th)
+  end
+  redis.call('HSET', rb, 'swapped', ARGV[2])
+  -- Touches up to this start are only wanted by older rebuilds, which will now be dropped.
+  redis.call('ZREMRANGEBYSCORE', t, '-inf', ARGV[2])
+else
+  redis.call('DEL', tz, th)
+end
+if active <= 0 then redis.call('DEL', rb, t) end
+return applied
+`;
+
+/** KEYS tz th rb t; ARGV epoch. Drops a failed rebuild's temporary keys. */
+const REBUILD_ABORT_LUA = `
+redis.call('DEL', KEYS[1], KEYS[2])
+if redis.call('HGET', KEYS[3], 'epoch') == ARGV[1] then
+  if redis.call('HINCRBY', KEYS[3], 'active', -1) <= 0 then redis.call('DEL', KEYS[3], KEYS[4]) end
+end
+return 1
+`;
+
+type ScriptCall = (...keysAndArgs: string[]) => Promise<unknown>;
+
+/** The commands `defineCommand` adds to the client (EVALSHA, falling back to EVAL once). */
+interface RankScripts {
+  scoreboardRankUpsert: ScriptCall;
+  scoreboardRankRemove: ScriptCall;
+  scoreboardRankOf: ScriptCall;
+  scoreboardRankTop: ScriptCall;
+  scoreboardRankRebuildStart: ScriptCall;
+  scoreboardRankRebuildBatch: ScriptCall;
+  scoreboardRankRebuildFinish: ScriptCall;
+  scoreboardRankRebuildAbort: ScriptCall;
+}
+
+const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; readOnly?: boolean }> = {
+  scoreboardRankUpsert: { lua: UPSERT_LUA, numberOfKeys: 4 },
+  scoreboardRankRemove: { lua: REMOVE_LUA, numberOfKeys: 4 },
+  scoreboardRankOf: { lua: RANK_OF_LUA, numberOfKeys: 2, readOnly: true },
+  scoreboardRankTop: { lua: TOP_LUA, numberOfKeys: 2, readOnly: true },
+  scoreboardRankRebuildStart: { lua: REBUILD_START_LUA, numberOfKeys: 1 },
+  scoreboardRankRebuildBatch: { lua: REBUILD_BATCH_LUA, numberOfKeys: 4 },
+  scoreboardRankRebuildFinish: { lua: REBUILD_FINISH_LUA, numberOfKeys: 6 },
+  scoreboardRankRebuildAbort: { lua: REBUILD_ABORT_LUA, numberOfKeys: 4 },
+};
+
+/** Entries per rebuild script call: keeps each call (which blocks Redis) to a few milliseconds. */
+const REBUILD_CHUNK = 1000;
+const MAX_LAST_UPDATED_MS = 999_999_999_999_999;
+const ASCII_USER_ID = /^[\x00-\x7f]{1,128}$/;
+
+export interface RedisRankIndexOptions {
+  /** A client without ioredis' own `keyPrefix` option: this class prefixes its keys itself. */
+  redis: Redis;
+  /** Prepended to every key, e.g. `scoreboard:`. */
+  keyPrefix: string;
+  /**
+   * How long a rebuild may go between two batches before its state expires (it then fails and its
+   * temporary keys vanish); also bounds the leftovers of a process that died mid-rebuild.
+   * @default 600000
+   */
+  rebuildTtlMs?: number;
+}
+
+interface BoardKeys {
+  z: string;
+  h: string;
+  rb: string;
+  t: string;
+}
+
+/**
+ * The shared rank index: one sorted set and one hash per board, every write one Lua script, so
+ * every instance of the service sees the same ranks.
+ */
+export class RedisRankIndex implements RankIndex {
+  private readonly redis: Redis;
+  private readonly scripts: RankScripts;
+  private readonly keyPrefix: string;
+  private readonly rebuildTtlMs: string;
+
+  constructor(options: RedisRankIndexOptions) {
+    for (const [name, definition] of Object.entries(SCRIPTS)) options.redis.defineCommand(name, definition);
+    this.redis = options.redis;
+    // defineCommand adds methods the Redis type cannot know about.
+    this.scripts = options.redis as unknown as RankScripts;
+    this.keyPrefix = options.keyPrefix;
+    this.rebuildTtlMs = String(options.rebuildTtlMs ?? 600_000);
+  }
+
+  /** {@inheritDoc RankIndex.upsert} */
+  async upsert(boardId: string, entry: RankEntry): Promise<number> {
+    const keys = this.keys(boardId);
+    const encoded = encodeEntry(entry);
+    const rank = await this.scripts.scoreboardRankUpsert(
+      keys.z, keys.h, keys.rb, keys.t,
+      entry.userId, encoded.version, encoded.negScore, encoded.member, encoded.details, this.rebuildTtlMs,
+    );
+    return Number(rank);
+  }
+
+  /** {@inheritDoc RankIndex.remove} */
+  async remove(boardId: string, userId: string): Promise<void> {
+    const keys = this.keys(boardId);
+    await this.scripts.scoreboardRankRemove(keys.z, keys.h, keys.rb, keys.t, userId, this.rebuildTtlMs);
+  }
+
+  /** {@inheritDoc RankIndex.rankOf} */
+  async rankOf(boardId: string, userId: string): Promise<RankedEntry | null> {
+    const keys = this.keys(boardId);
+    const reply = await this.scripts.scoreboardRankOf(keys.z, keys.h, userId);
+    if (reply === null) return null;
+    const [rank, details] = reply as [number, string];
+    return { ...decodeDetails(userId, details), rank };
+  }
+
+  /** {@inheritDoc RankIndex.top} */
+  async top(boardId: string, offset: number, limit: number): Promise<RankedEntry[]> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+    // ZRANGE 0 -1 would mean "everything", so an empty page never reaches Redis.
+    if (limit === 0) return [];
+    const keys = this.keys(boardId);
+    const reply = (await this.scripts.scoreboardRankTop(keys.z, keys.h, String(offset), String(offset + limit - 1))) as string[];
+    const page: RankedEntry[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      page.push({ ...decodeDetails(reply[i] as string, reply[i + 1] as string), rank: offset + i / 2 + 1 });
+    }
+    return page;
+  }
+
+  /** {@inheritDoc RankIndex.count} */
+  async count(boardId: string): Promise<number> {
+    return this.redis.zcard(this.keys(boardId).z);
+  }
+
+  /**
+   * Writes the batches into temporary keys of the same slot (readers keep the live keys), then one
+   * script replays onto them the players written live meanwhile (newer version wins, removals
+   * stick) and renames them over the live keys. If a rebuild of the same board that started later
+   * has already been swapped in, this one is dropped. On failure the temporary keys are deleted.
+   * Duplicate user ids in the batches resolve like upserts. Returns the distinct players read.
+   */
+  async replaceAll(boardId: string, batches: AsyncIterable<RankEntry[]>): Promise<number> {
+    const keys = this.keys(boardId);
+    const base = this.boardBase(boardId);
+    const token = randomBytes(8).toString('hex');
+    const tz = `${base}:rebuild:${token}:z`;
+    const th = `${base}:rebuild:${token}:h`;
+    const started = (await this.scripts.scoreboardRankRebuildStart(keys.rb, token, this.rebuildTtlMs)) as [string, number];
+    const epoch = started[0];
+    const startSeq = String(started[1]);
+    try {
+      let written = 0;
+      for await (const batch of batches) {
+        const calls: Promise<unknown>[] = [];
+        for (let first = 0; first < batch.length; first += REBUILD_CHUNK) {
+          const args: string[] = [tz, th, keys.rb, keys.t, epoch, this.rebuildTtlMs];
+          for (const entry of batch.slice(first, first + REBUILD_CHUNK)) {
+            const encoded = encodeEntry(entry);
+            args.push(entry.userId, encoded.version, encoded.negScore, encoded.member, encoded.details);
+          }
+          // Sent back to back on one connection: pipelined, and applied in order.
+          calls.push(this.scripts.scoreboardRankRebuildBatch(...args));
+        }
+        for (const added of await Promise.all(calls)) written += Number(added);
+      }
+      await this.scripts.scoreboardRankRebuildFinish(keys.z, keys.h, tz, th, keys.rb, keys.t, epoch, startSeq);
+      return written;
+    } catch (error) {
+      await this.scripts.scoreboardRankRebuildAbort(tz, th, keys.rb, keys.t, epoch).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private boardBase(boardId: string): string {
+    // An empty tag `{}` would hash whole key names (spreading a board over slots), and a brace
+    // inside would cut the tag short; board ids are ours, so refuse rather than escape.
+    if (boardId.length === 0 || /[{}]/.test(boardId)) throw new RangeError('boardId must be non-empty and contain no braces');
+    return `${this.keyPrefix}lb:{${boardId}}`;
+  }
+
+  private keys(boardId: string): BoardKeys {
+    const base = this.boardBase(boardId);
+    return { z: `${base}:z`, h: `${base}:h`, rb: `${base}:rb`, t: `${base}:t` };
+  }
+}
+
+interface EncodedEntry {
+  version: string;
+  negScore: string;
+  member: string;
+  details: string;
+}
+
+function encodeEntry(entry: RankEntry): EncodedEntry {
+  if (!ASCII_USER_ID.test(entry.userId)) throw new RangeError('userId must be 1..128 ASCII characters');
+  if (entry.username !== null && typeof entry.username !== 'string') throw new RangeError('username must be a string or null');
+  if (!Number.isSafeInteger(entry.score) || entry.score < 0) throw new RangeError('score must be a non-negative safe integer');
+  if (!Number.isSafeInteger(entry.lastUpdatedMs) || entry.lastUpdatedMs < 0 || entry.lastUpdatedMs > MAX_LAST_UPDATED_MS) {
+    throw new RangeError('lastUpdatedMs must be an integer in 0..999999999999999');
+  }
+  if (!Number.isSafeInteger(entry.version) || entry.version < 0) throw new RangeError('version must be a non-negative safe integer');
+  // Safe integers print as plain digits (no exponent), so these strings are exact.
+  const score = String(entry.score);
+  const time = String(entry.lastUpdatedMs).padStart(15, '0');
+  const username = entry.username === null ? '' : `|${entry.username}`;
+  return {
+    version: String(entry.version),
+    // '-0' would be stored as the double -0: equal to 0, but printed differently.
+    negScore: entry.score === 0 ? '0' : `-${score}`,
+    member: `${time}:${entry.userId}`,
+    details: `${entry.version}|${score}|${time}${username}`,
+  };
+}
+
+function decodeDetails(userId: string, details: string): RankEntry {
+  const afterVersion = details.indexOf('|');
+  const afterScore = details.indexOf('|', afterVersion + 1);
+  const afterTime = details.indexOf('|', afterScore + 1);
+  return {
+    userId,
+    username: afterTime === -1 ? null : details.slice(afterTime + 1),
+    score: Number(details.slice(afterVersion + 1, afterScore)),
+    lastUpdatedMs: Number(details.slice(afterScore + 1, afterTime === -1 ? undefined : afterTime)),
+    version: Number(details.slice(0, afterVersion)),
+  };
+}

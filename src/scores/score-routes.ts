@@ -1,0 +1,130 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuthHooks } from '../auth/auth-hooks.js';
+import { principalOf, requireSelfOrAdmin } from '../auth/auth-hooks.js';
+import type { KeyValueCache } from '../cache/key-value-cache.js';
+import type { ScoreStore, UserScore } from '../db/score-store.js';
+import { AppError } from '../errors.js';
+import { errorResponses, ok } from '../http/envelope.js';
+import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import { HistoryData, HistoryQuery, ScoreUpdateBody, ScoreUpdateData, UserIdParams, UserScoreData } from './score-schemas.js';
+import { userCacheKey, type ScoreService } from './score-service.js';
+
+export interface ScoreRoutesOptions {
+  auth: AuthHooks;
+  scores: ScoreService;
+  store: ScoreStore;
+  leaderboard: LeaderboardService;
+  userCache: KeyValueCache;
+}
+
+/** How long a user's score lookup stays cached (dropped at once when their score changes). */
+const USER_CACHE_TTL_SEC = 300;
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async (app, options) => {
+  const { auth, scores, store, leaderboard, userCache } = options;
+
+  app.post(
+    '/api/v1/scores/update',
+    {
+      schema: {
+        tags: ['scores'],
+        summary: 'Apply a signed score update',
+        security: [{ bearerAuth: [] }],
+        body: ScoreUpdateBody,
+        response: { 200: ok(ScoreUpdateData), ...errorResponses },
+      },
+      // Before the body is parsed: every attempt counts against the rate limits, malformed ones too.
+      onRequest: [auth.requireUser, async (request) => scores.admit(principalOf(request), request.ip)],
+    },
+    async (request) => {
+      const data = await scores.submit(principalOf(request), request.body, {
+        ipAddress: request.ip,
+        userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
+      });
+      return { success: true as const, data };
+    },
+  );
+
+  async function loadUserScore(userId: string): Promise<UserScore | null> {
+    const cached = await userCache.get(userCacheKey(userId)).catch(() => null);
+    if (cached) {
+      const value = JSON.parse(cached) as UserScore & { firstAction: string | null; lastAction: string | null };
+      return {
+        ...value,
+        firstAction: value.firstAction ? new Date(value.firstAction) : null,
+        lastAction: value.lastAction ? new Date(value.lastAction) : null,
+      };
+    }
+    const user = await store.getUserScore(userId);
+    if (user) await userCache.set(userCacheKey(userId), JSON.stringify(user), USER_CACHE_TTL_SEC).catch(() => undefined);
+    return user;
+  }
+
+  app.get(
+    '/api/v1/scores/user/:userId',
+    {
+      schema: {
+        tags: ['scores'],
+        summary: "A player's score, rank and totals",
+        security: [{ bearerAuth: [] }],
+        params: UserIdParams,
+        response: { 200: ok(UserScoreData), ...errorResponses },
+      },
+      onRequest: auth.requireUser,
+    },
+    async (request) => {
+      const { userId } = request.params;
+      const user = await loadUserScore(userId);
+      if (!user) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
+      const standing = user.lastUpdatedMs === null ? null : { score: user.score, lastUpdatedMs: user.lastUpdatedMs };
+      const rank = await leaderboard.rankOf(userId, standing);
+      return {
+        success: true as const,
+        data: {
+          userId: user.userId,
+          username: user.username,
+          score: user.score,
+          rank,
+          lastUpdated: user.lastUpdatedMs === null ? null : new Date(user.lastUpdatedMs).toISOString(),
+          totalActions: user.totalActions,
+          firstAction: iso(user.firstAction),
+          lastAction: iso(user.lastAction),
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/scores/user/:userId/history',
+    {
+      schema: {
+        tags: ['scores'],
+        summary: "A player's audit trail, newest first (the player or an admin)",
+        security: [{ bearerAuth: [] }],
+        params: UserIdParams,
+        querystring: HistoryQuery,
+        response: { 200: ok(HistoryData), ...errorResponses },
+      },
+      onRequest: auth.requireUser,
+    },
+    async (request) => {
+      const { userId } = request.params;
+      requireSelfOrAdmin(request, userId);
+      const { limit, before } = request.query;
+      const entries = await store.history(userId, limit, before ?? null);
+      if (entries.length === 0 && !before && !(await store.getUserScore(userId))) {
+        throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
+      }
+      return {
+        success: true as const,
+        data: {
+          userId,
+          history: entries.map((entry) => ({ ...entry, createdAt: entry.createdAt.toISOString() })),
+          nextBefore: entries.length === limit ? entries[entries.length - 1]!.id : null,
+        },
+      };
+    },
+  );
+};

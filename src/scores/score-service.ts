@@ -1,0 +1,196 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+import type { KeyValueCache } from '../cache/key-value-cache.js';
+import type { AppliedAction, ScoreStore, UpdateOutcome } from '../db/score-store.js';
+import { AppError, forbidden } from '../errors.js';
+import type { RateLimiter } from '../integrity/rate-limiter.js';
+import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { UserProvisioner } from '../users/user-provisioner.js';
+import type { ActionCatalogue } from './action-catalogue.js';
+import { checkActionType, checkIncrement, checkTimestamp } from './score-rules.js';
+import { verifySignature } from './signature.js';
+
+/** A score update as the client sends it (the body of POST /api/v1/scores/update). */
+export interface ScoreUpdateRequest {
+  actionId: string;
+  actionType: string;
+  scoreIncrement: number;
+  timestamp: string;
+  clientSignature: string;
+}
+
+export interface RequestContext {
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+export interface ScoreUpdateResult {
+  userId: string;
+  newScore: number;
+  previousScore: number;
+  /** 1-based, after the update. */
+  rank: number;
+  /** When the update was applied (ISO 8601). */
+  timestamp: string;
+}
+
+/** What listeners learn of every applied update (live events, metrics, detectors). */
+export interface AppliedScoreEvent extends ScoreUpdateResult {
+  actionId: string;
+  actionType: string;
+  increment: number;
+}
+
+export interface ScoreServiceOptions {
+  actions: ActionCatalogue;
+  timestampToleranceMs: number;
+  hmacSecretKey: string;
+  store: ScoreStore;
+  leaderboard: LeaderboardService;
+  users: UserProvisioner;
+  /** Processed action ids, the fast path of the replay check. */
+  replayCache: KeyValueCache;
+  /** Cached user score lookups, dropped when the user's score changes. */
+  userCache: KeyValueCache;
+  userLimiter: RateLimiter;
+  /** Per client IP address across every user (`RATE_LIMIT_GLOBAL_MAX_REQUESTS`). */
+  ipLimiter: RateLimiter;
+  log: FastifyBaseLogger;
+  now?: () => number;
+  onApplied?: (event: AppliedScoreEvent) => void;
+}
+
+/** How long an applied action id stays in the replay cache; the database's unique index is the truth after that. */
+export const PROCESSED_ACTION_TTL_SEC = 3600;
+
+export function replayKey(actionId: string): string {
+  return `action:${actionId.toLowerCase()}`;
+}
+
+export function userCacheKey(userId: string): string {
+  return `user:${userId}`;
+}
+
+/**
+ * The write path: every check of DESIGN section 3 in its order, one atomic write, then the
+ * caches and the rank index, in that order, only after the commit.
+ */
+export class ScoreService {
+  constructor(private readonly options: ScoreServiceOptions) {}
+
+  /**
+   * Counts the attempt against the user's and the client address's limits. Runs before the body
+   * is even parsed, so every attempt counts, malformed ones included.
+   */
+  async admit(principal: Principal, ipAddress: string | null): Promise<void> {
+    const [user, ip] = await Promise.all([
+      this.options.userLimiter.consume(principal.userId),
+      this.options.ipLimiter.consume(ipAddress ?? 'unknown'),
+    ]);
+    const refused = !user.allowed ? { scope: 'user', result: user } : !ip.allowed ? { scope: 'global', result: ip } : null;
+    if (refused) {
+      throw new AppError('RATE_LIMIT_EXCEEDED', 'Too many score updates; slow down', {
+        details: { scope: refused.scope, retryAfterMs: refused.result.retryAfterMs },
+        retryAfterSec: Math.max(1, Math.ceil(refused.result.retryAfterMs / 1000)),
+      });
+    }
+  }
+
+  /** Checks and applies one update for `principal`; throws an AppError for every refusal. */
+  async submit(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
+    const { options } = this;
+    const now = options.now ?? Date.now;
+    const { type, rule } = checkActionType(options.actions, request.actionType);
+    checkIncrement(rule, request.scoreIncrement);
+    checkTimestamp(request.timestamp, now(), options.timestampToleranceMs);
+    if (!verifySignature(options.hmacSecretKey, request, request.clientSignature)) {
+      throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
+    }
+    const cached = await this.cachedAction(request.actionId);
+    if (cached) throw duplicate(principal, cached);
+
+    await options.users.ensure(principal);
+    const update = {
+      userId: principal.userId,
+      actionId: request.actionId,
+      actionType: type,
+      increment: request.scoreIncrement,
+      minDurationMs: rule.minDurationMs,
+      ipAddress: context.ipAddress,
+      userAgent: context.userAgent,
+    };
+    let outcome = await options.store.applyUpdate(update);
+    if (outcome.kind === 'unknown-user') {
+      // Erased since this instance last wrote them: write them again and retry once.
+      options.users.forget(principal.userId);
+      await options.users.ensure(principal);
+      outcome = await options.store.applyUpdate(update);
+    }
+    if (outcome.kind !== 'applied') throw refusal(principal, outcome);
+
+    const appliedAt = new Date(outcome.lastUpdatedMs).toISOString();
+    void this.afterCommit(principal.userId, request.actionId, outcome.newScore, outcome.lastUpdatedMs);
+    const rank = await options.leaderboard.record({
+      userId: principal.userId,
+      username: outcome.username,
+      score: outcome.newScore,
+      lastUpdatedMs: outcome.lastUpdatedMs,
+      version: outcome.totalActions,
+    });
+    const result: ScoreUpdateResult = {
+      userId: principal.userId,
+      newScore: outcome.newScore,
+      previousScore: outcome.previousScore,
+      rank,
+      timestamp: appliedAt,
+    };
+    options.onApplied?.({ ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement });
+    return result;
+  }
+
+  private async cachedAction(actionId: string): Promise<AppliedAction | null> {
+    try {
+      const value = await this.options.replayCache.get(replayKey(actionId));
+      return value ? (JSON.parse(value) as AppliedAction) : null;
+    } catch (error) {
+      // The cache is only the fast path: the database's unique action_id still refuses a replay.
+      this.options.log.warn({ err: error }, 'replay cache read failed');
+      return null;
+    }
+  }
+
+  /** Marks the action processed and drops the user's cached score; failures only cost a cache miss. */
+  private async afterCommit(userId: string, actionId: string, newScore: number, appliedAtMs: number): Promise<void> {
+    const applied: AppliedAction = { userId, newScore, appliedAtMs };
+    await Promise.all([
+      this.options.replayCache.set(replayKey(actionId), JSON.stringify(applied), PROCESSED_ACTION_TTL_SEC),
+      this.options.userCache.delete(userCacheKey(userId)),
+    ]).catch((error: unknown) => this.options.log.warn({ err: error }, 'cache write after commit failed'));
+  }
+}
+
+function duplicate(principal: Principal, original: AppliedAction | null): AppError {
+  const owned = original !== null && original.userId === principal.userId;
+  return new AppError('DUPLICATE_ACTION', 'This actionId has already been applied', {
+    details: owned
+      ? { userId: original.userId, newScore: original.newScore, appliedAt: new Date(original.appliedAtMs).toISOString() }
+      : undefined,
+  });
+}
+
+function refusal(principal: Principal, outcome: Exclude<UpdateOutcome, { kind: 'applied' }>): AppError {
+  switch (outcome.kind) {
+    case 'duplicate':
+      return duplicate(principal, outcome.original);
+    case 'frozen':
+      return forbidden('ACCOUNT_FROZEN', 'This account is frozen');
+    case 'too-fast':
+      return forbidden('TOO_FAST', 'This action was completed too soon after the previous one', {
+        retryAfterMs: outcome.retryAfterMs,
+      });
+    case 'score-overflow':
+      return new AppError('SCORE_VALIDATION_FAILED', 'The score would exceed the largest score supported');
+    case 'unknown-user':
+      return new AppError('USER_NOT_FOUND', 'The user does not exist');
+  }
+}

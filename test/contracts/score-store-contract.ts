@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { migrate } from '../../src/db/migrations.js';
+import { ScoreStore, type ScoreUpdate } from '../../src/db/score-store.js';
+import type { SqlClient } from '../../src/db/sql-client.js';
+
+/**
+ * What the store promises, held against every SQL client: PGlite and PostgreSQL run the same
+ * migrations and the same statements and must answer alike.
+ */
+export function scoreStoreContract(
+  name: string,
+  factory: () => Promise<{ sql: SqlClient; cleanup: () => Promise<void> }>,
+  options: { skip?: string | false } = {},
+): void {
+  describe(`score store contract: ${name}`, { skip: options.skip }, () => {
+    let sql: SqlClient;
+    let store: ScoreStore;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      ({ sql, cleanup } = await factory());
+      assert.deepEqual(await migrate(sql), ['001_initial']);
+      store = new ScoreStore(sql);
+    });
+    after(async () => {
+      await sql.close();
+      await cleanup();
+    });
+
+    const update = (userId: string, overrides: Partial<ScoreUpdate> = {}): ScoreUpdate => ({
+      userId,
+      actionId: randomUUID(),
+      actionType: 'TASK_COMPLETE',
+      increment: 10,
+      minDurationMs: 0,
+      ipAddress: '203.0.113.7',
+      userAgent: 'contract',
+      ...overrides,
+    });
+
+    it('migrations are idempotent', async () => {
+      assert.deepEqual(await migrate(sql), []);
+    });
+
+    it('applies an update and records its history', async () => {
+      await store.ensureUser({ id: 'alice', username: 'Alice', email: 'alice@example.com' });
+      const first = await store.applyUpdate(update('alice', { increment: 7 }));
+      assert.equal(first.kind, 'applied');
+      assert.ok(first.kind === 'applied');
+      assert.equal(first.newScore, 7);
+      assert.equal(first.previousScore, 0);
+      assert.equal(first.totalActions, 1);
+      assert.equal(first.username, 'Alice');
+      const second = await store.applyUpdate(update('alice', { increment: 5 }));
+      assert.ok(second.kind === 'applied');
+      assert.equal(second.newScore, 12);
+      assert.equal(second.previousScore, 7);
+      assert.ok(second.lastUpdatedMs >= first.lastUpdatedMs);
+      const history = await store.history('alice', 10, null);
+      assert.equal(history.length, 2);
+      assert.deepEqual(
+        history.map((h) => [h.scoreBefore, h.scoreAfter, h.scoreIncrement, h.ipAddress, h.userAgent]),
+        [
+          [7, 12, 5, '203.0.113.7', 'contract'],
+          [0, 7, 7, '203.0.113.7', 'contract'],
+        ],
+      );
+      const user = await store.getUserScore('alice');
+      assert.equal(user?.score, 12);
+      assert.equal(user?.totalActions, 2);
+      assert.equal(user?.email, 'alice@example.com');
+      assert.ok(user?.firstAction instanceof Date);
+    });
+
+    it('refuses a replayed action id and reports the original', async () => {
+      await store.ensureUser({ id: 'bob', username: null, email: null });
+      const body = update('bob', { increment: 3 });
+      assert.equal((await store.applyUpdate(body)).kind, 'applied');
+      const replay = await store.applyUpdate({ ...body, increment: 40 });
+      assert.equal(replay.kind, 'duplicate');
+      assert.ok(replay.kind === 'duplicate');
+      assert.equal(replay.original?.userId, 'bob');
+      assert.equal(replay.original?.newScore, 3);
+      assert.equal((await store.getUserScore('bob'))?.score, 3);
+    });
+
+    it('refuses a frozen account without changing its score, and applies again once unfrozen', async () => {
+      await store.ensureUser({ id: 'carol', username: 'Carol', email: null });
+      await store.applyUpdate(update('carol'));
+      assert.equal(await store.setStatus('carol', 'frozen', 'testing'), true);
+      const body = update('carol');
+      assert.deepEqual(await store.applyUpdate(body), { kind: 'frozen' });
+      assert.equal((await store.getUserScore('carol'))?.frozenReason, 'testing');
+      assert.equal(await store.setStatus('carol', 'active', null), true);
+      const retried = await store.applyUpdate(body);
+      assert.ok(retried.kind === 'applied');
+      assert.equal(retried.newScore, 20);
+      assert.equal(await store.setStatus('nobody', 'frozen', 'x'), false);
+    });
+
+    it('enforces minDuration per action type under the row lock, even for concurrent requests', async () => {
+      await store.ensureUser({ id: 'dave', username: null, email: null });
+      const outcomes = await Promise.all(
+        Array.from({ length: 12 }, () => store.applyUpdate(update('dave', { actionType: 'LEVEL_UP', minDurationMs: 30_000 }))),
+      );
+      assert.equal(outcomes.filter((o) => o.kind === 'applied').length, 1);
+      const refused = outcomes.filter((o) => o.kind === 'too-fast');
+      assert.equal(refused.length, 11);
+      for (const outcome of refused) {
+        assert.ok(outcome.kind === 'too-fast' && outcome.retryAfterMs > 25_000 && outcome.retryAfterMs <= 30_000);
+      }
+      // Another action type is not held back by LEVEL_UP's cooldown.
+      assert.equal((await store.applyUpdate(update('dave', { actionType: 'ACHIEVEMENT', minDurationMs: 1000 }))).kind, 'applied');
+      assert.equal((await store.getUserScore('dave'))?.score, 20);
+    });
+
+    it('serialises concurrent updates of one user to the exact sum', async () => {
+      await store.ensureUser({ id: 'erin', username: null, email: null });
+      const increments = Array.from({ length: 60 }, (_, i) => (i % 9) + 1);
+      const outcomes = await Promise.all(increments.map((increment) => store.applyUpdate(update('erin', { increment }))));
+      assert.ok(outcomes.every((o) => o.kind === 'applied'));
+      const sum = increments.reduce((a, b) => a + b, 0);
+      assert.equal((await store.getUserScore('erin'))?.score, sum);
+      const [row] = await sql.query(`SELECT count(*)::bigint AS n FROM score_history WHERE user_id = 'erin'`);
+      assert.equal(row?.n, 60);
+    });
+
+    it('refuses a score beyond 2^53 - 1 without changing it', async () => {
+      await store.ensureUser({ id: 'max', username: null, email: null });
+      await store.applyUpdate(update('max', { increment: 1 }));
+      await sql.query(`UPDATE scores SET score = 9007199254740990 WHERE user_id = 'max'`);
+      assert.equal((await store.applyUpdate(update('max', { increment: 1 }))).kind, 'applied');
+      assert.deepEqual(await store.applyUpdate(update('max', { increment: 1 })), { kind: 'score-overflow' });
+      assert.equal((await store.getUserScore('max'))?.score, Number.MAX_SAFE_INTEGER);
+    });
+
+    it('reports an unknown user instead of creating a score for them', async () => {
+      assert.deepEqual(await store.applyUpdate(update('ghost')), { kind: 'unknown-user' });
+      assert.equal(await store.getUserScore('ghost'), null);
+    });
+
+    it('refreshes names from newer claims but never erases them with missing ones', async () => {
+      await store.ensureUser({ id: 'frank', username: 'Frank', email: null });
+      await store.ensureUser({ id: 'frank', username: null, email: 'f@example.com' });
+      let user = await store.getUserScore('frank');
+      assert.equal(user?.username, 'Frank');
+      assert.equal(user?.email, 'f@example.com');
+      await store.ensureUser({ id: 'frank', username: 'Franky', email: null });
+      user = await store.getUserScore('frank');
+      assert.equal(user?.username, 'Franky');
+      // Names are display names: two users may share one.
+      await store.ensureUser({ id: 'frank2', username: 'Franky', email: null });
+      assert.equal((await store.getUserScore('frank2'))?.username, 'Franky');
+      assert.equal((await store.getUserScore('frank2'))?.score, 0);
+      assert.equal((await store.getUserScore('frank2'))?.lastUpdatedMs, null);
+    });
+
+    it('pages history newest first with a before cursor', async () => {
+      await store.ensureUser({ id: 'gina', username: null, email: null });
+      for (let i = 1; i <= 5; i++) await store.applyUpdate(update('gina', { increment: i }));
+      const page1 = await store.history('gina', 2, null);
+      const page2 = await store.history('gina', 2, page1[1]!.id);
+      const page3 = await store.history('gina', 2, page2[1]!.id);
+      assert.deepEqual([...page1, ...page2, ...page3].map((h) => h.scoreIncrement), [5, 4, 3, 2, 1]);
+    });
+
+    it('ranks and pages in leaderboard order, and streams every entry in batches', async () => {
+      const page = await store.leaderboardPage(0, 100);
+      const scores = page.map((entry) => entry.score);
+      assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+      assert.deepEqual(page.map((entry) => entry.rank), page.map((_, i) => i + 1));
+      for (const entry of page) assert.equal(await store.rankOf(entry), entry.rank);
+      assert.equal(await store.countPlayers(), page.length);
+      const streamed = [];
+      for await (const batch of store.streamEntries(3)) {
+        assert.ok(batch.length <= 3);
+        streamed.push(...batch);
+      }
+      assert.deepEqual(
+        streamed.map((e) => e.userId).sort(),
+        page.map((e) => e.userId).sort(),
+      );
+      const offsetPage = await store.leaderboardPage(2, 2);
+      assert.deepEqual(offsetPage, page.slice(2, 4));
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { MemoryRankIndex } from '../../src/leaderboard/rank-index-memory.js';
+import { rankIndexContract } from '../contracts/rank-index-contract.js';
+
+rankIndexContract('memory', async () => ({ index: new MemoryRankIndex(), cleanup: async () => {} }));
