@@ -12,6 +12,7 @@ import { createValidatorCompiler } from './http/validation.js';
 import { adminRoutes } from './integrity/admin-routes.js';
 import { leaderboardRoutes } from './leaderboard/leaderboard-routes.js';
 import { LeaderboardService } from './leaderboard/leaderboard-service.js';
+import { PlayerLookup } from './scores/player-lookup.js';
 import { scoreRoutes } from './scores/score-routes.js';
 import { ScoreService } from './scores/score-service.js';
 import { UserProvisioner } from './users/user-provisioner.js';
@@ -29,6 +30,7 @@ export interface AppServices {
   leaderboard: LeaderboardService;
   scores: ScoreService;
   users: UserProvisioner;
+  players: PlayerLookup;
 }
 
 export interface BuildAppOptions {
@@ -81,7 +83,8 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     ipLimiter: backends.ipLimiter,
     log,
   });
-  app.decorate('services', { leaderboard, scores, users });
+  const players = new PlayerLookup({ store, leaderboard, userCache: backends.userCache, log });
+  app.decorate('services', { leaderboard, scores, users, players });
   const auth = createAuthHooks({ verifyToken: createTokenVerifier(config.jwtSecret), users });
 
   await app.register(healthRoutes, {
@@ -100,9 +103,9 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
       websocket: () => 'unavailable',
     },
   });
-  await app.register(scoreRoutes, { auth, scores, store, leaderboard, userCache: backends.userCache });
+  await app.register(scoreRoutes, { auth, scores, store, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic });
-  await app.register(adminRoutes, { auth, store, userCache: backends.userCache });
+  await app.register(adminRoutes, { auth, store, players });
   await app.register(pageRoutes);
 
   registerCacheMaintenance(app, config, backends, leaderboard);

@@ -79,7 +79,9 @@ const FOREIGN_KEY_VIOLATION = '23503';
 /**
  * One update, one statement: under the score row's lock it checks the account is active and the
  * action's minDuration has passed, adds the increment, and inserts the history row whose unique
- * action_id makes a replay fail the whole statement. The time is taken once, in milliseconds.
+ * action_id makes a replay fail the whole statement. On an existing row the time is read inside
+ * DO UPDATE, after the lock is held, so an update that waited for the lock is stamped with when it
+ * was applied (ties go to whoever really reached a score first) and minDuration sees the same clock.
  */
 const APPLY_UPDATE_SQL = `
 WITH eligible AS (
@@ -91,14 +93,14 @@ WITH eligible AS (
   SELECT e.id, $2::bigint, e.t, 1, e.t, e.t, jsonb_build_object($3::text, e.t_ms) FROM eligible e
   ON CONFLICT (user_id) DO UPDATE SET
     score = s.score + EXCLUDED.score,
-    last_updated = GREATEST(s.last_updated, EXCLUDED.last_updated),
+    last_updated = GREATEST(s.last_updated, date_trunc('milliseconds', clock_timestamp())),
     total_actions = s.total_actions + 1,
     first_action = COALESCE(s.first_action, EXCLUDED.first_action),
-    last_action = GREATEST(s.last_action, EXCLUDED.last_action),
-    action_last_at = s.action_last_at || EXCLUDED.action_last_at
+    last_action = GREATEST(s.last_action, date_trunc('milliseconds', clock_timestamp())),
+    action_last_at = s.action_last_at || jsonb_build_object($3::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
   WHERE $4::bigint <= 0
      OR NOT (s.action_last_at ? $3::text)
-     OR (EXCLUDED.action_last_at ->> $3::text)::bigint - (s.action_last_at ->> $3::text)::bigint >= $4::bigint
+     OR (extract(epoch FROM clock_timestamp()) * 1000)::bigint - (s.action_last_at ->> $3::text)::bigint >= $4::bigint
   RETURNING s.score, s.last_updated, s.total_actions
 ), hist AS (
   INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at)

@@ -1,17 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
-import type { KeyValueCache } from '../cache/key-value-cache.js';
 import type { ScoreStore } from '../db/score-store.js';
 import { AppError } from '../errors.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { UserIdParams } from '../scores/score-schemas.js';
-import { userCacheKey } from '../scores/score-service.js';
+import type { PlayerLookup } from '../scores/player-lookup.js';
 
 export interface AdminRoutesOptions {
   auth: AuthHooks;
   store: ScoreStore;
-  userCache: KeyValueCache;
+  players: PlayerLookup;
 }
 
 const StatusData = Type.Object({
@@ -21,11 +20,11 @@ const StatusData = Type.Object({
 });
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, options) => {
-  const { auth, store, userCache } = options;
+  const { auth, store, players } = options;
 
   async function setStatus(userId: string, status: 'active' | 'frozen', reason: string | null) {
     if (!(await store.setStatus(userId, status, reason))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
-    await userCache.delete(userCacheKey(userId)).catch(() => undefined);
+    await players.forget(userId);
     return { success: true as const, data: { userId, status, reason } };
   }
 

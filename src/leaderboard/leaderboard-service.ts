@@ -100,6 +100,16 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     }
   }
 
+  /** The player's entry and rank in the index, or null when absent or when the index is unavailable. */
+  async standingOf(userId: string): Promise<RankedEntry | null> {
+    try {
+      return await this.rankIndex.rankOf(this.boardId, userId);
+    } catch (error) {
+      this.log.warn({ err: error }, 'rank index read failed');
+      return null;
+    }
+  }
+
   /** The player's rank: from the index, else from SQL; a player with no score gets the rank they would hold. */
   async rankOf(userId: string, standing: Pick<RankEntry, 'score' | 'lastUpdatedMs'> | null): Promise<number> {
     try {

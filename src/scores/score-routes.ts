@@ -1,29 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import { principalOf, requireSelfOrAdmin } from '../auth/auth-hooks.js';
-import type { KeyValueCache } from '../cache/key-value-cache.js';
-import type { ScoreStore, UserScore } from '../db/score-store.js';
+import type { ScoreStore } from '../db/score-store.js';
 import { AppError } from '../errors.js';
 import { errorResponses, ok } from '../http/envelope.js';
-import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import { HistoryData, HistoryQuery, ScoreUpdateBody, ScoreUpdateData, UserIdParams, UserScoreData } from './score-schemas.js';
-import { userCacheKey, type ScoreService } from './score-service.js';
+import type { PlayerLookup } from './player-lookup.js';
+import type { ScoreService } from './score-service.js';
 
 export interface ScoreRoutesOptions {
   auth: AuthHooks;
   scores: ScoreService;
   store: ScoreStore;
-  leaderboard: LeaderboardService;
-  userCache: KeyValueCache;
+  players: PlayerLookup;
 }
-
-/** How long a user's score lookup stays cached (dropped at once when their score changes). */
-const USER_CACHE_TTL_SEC = 300;
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async (app, options) => {
-  const { auth, scores, store, leaderboard, userCache } = options;
+  const { auth, scores, store, players } = options;
 
   app.post(
     '/api/v1/scores/update',
@@ -47,21 +42,6 @@ export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async 
     },
   );
 
-  async function loadUserScore(userId: string): Promise<UserScore | null> {
-    const cached = await userCache.get(userCacheKey(userId)).catch(() => null);
-    if (cached) {
-      const value = JSON.parse(cached) as UserScore & { firstAction: string | null; lastAction: string | null };
-      return {
-        ...value,
-        firstAction: value.firstAction ? new Date(value.firstAction) : null,
-        lastAction: value.lastAction ? new Date(value.lastAction) : null,
-      };
-    }
-    const user = await store.getUserScore(userId);
-    if (user) await userCache.set(userCacheKey(userId), JSON.stringify(user), USER_CACHE_TTL_SEC).catch(() => undefined);
-    return user;
-  }
-
   app.get(
     '/api/v1/scores/user/:userId',
     {
@@ -76,17 +56,15 @@ export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async 
     },
     async (request) => {
       const { userId } = request.params;
-      const user = await loadUserScore(userId);
+      const user = await players.get(userId);
       if (!user) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
-      const standing = user.lastUpdatedMs === null ? null : { score: user.score, lastUpdatedMs: user.lastUpdatedMs };
-      const rank = await leaderboard.rankOf(userId, standing);
       return {
         success: true as const,
         data: {
           userId: user.userId,
           username: user.username,
           score: user.score,
-          rank,
+          rank: user.rank,
           lastUpdated: user.lastUpdatedMs === null ? null : new Date(user.lastUpdatedMs).toISOString(),
           totalActions: user.totalActions,
           firstAction: iso(user.firstAction),

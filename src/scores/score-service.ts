@@ -8,6 +8,7 @@ import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
 import type { ActionCatalogue } from './action-catalogue.js';
 import { checkActionType, checkIncrement, checkTimestamp } from './score-rules.js';
+import { userCacheKey } from './player-lookup.js';
 import { verifySignature } from './signature.js';
 
 /** A score update as the client sends it (the body of POST /api/v1/scores/update). */
@@ -65,10 +66,6 @@ export const PROCESSED_ACTION_TTL_SEC = 3600;
 
 export function replayKey(actionId: string): string {
   return `action:${actionId.toLowerCase()}`;
-}
-
-export function userCacheKey(userId: string): string {
-  return `user:${userId}`;
 }
 
 /**

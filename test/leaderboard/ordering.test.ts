@@ -295,5 +295,48 @@ for (const { mode, skip } of MODES) {
         { userId: B, score: 20, rank: 2 },
       ]);
     });
+
+    // Only PostgreSQL lets a statement wait on a row lock held by another connection (PGlite runs
+    // one statement at a time), so this interleaving exists in production mode only.
+    it(
+      'ranks by when the score was reached (committed), not when a delayed update started',
+      { skip: mode === 'embedded' ? 'PGlite runs one statement at a time: no update ever waits for a row lock' : false },
+      async () => {
+        const C = 'zz-delayed';
+        const D = 'aa-prompt';
+        await score(C, 10);
+        await score(D, 10);
+        // Another connection holds C's score row, as C's own concurrent update would: C's next
+        // update has to wait for it.
+        const locker = new pg.Client({ connectionString: t.config.database!.url });
+        await locker.connect();
+        let delayed: Promise<LightMyRequestResponse> | undefined;
+        try {
+          await locker.query('BEGIN');
+          await locker.query('SELECT score FROM scores WHERE user_id = $1 FOR UPDATE', [C]);
+          delayed = t.post(C, t.body({ scoreIncrement: 5 }));
+          await sleep(100);
+          const d = await score(D, 5);
+          assert.equal(d.newScore, 15);
+          await sleep(50);
+        } finally {
+          await locker.query('COMMIT').catch(() => undefined);
+          await locker.end();
+        }
+        const c = await delayed!;
+        assert.equal(c.statusCode, 200, summary(c));
+        const cData = (c.json() as { data: { newScore: number; rank: number; timestamp: string } }).data;
+        assert.equal(cData.newScore, 15);
+        const board = (await standings()).filter((row) => row.userId === C || row.userId === D);
+        assert.deepEqual(
+          board.map(({ userId, score }) => ({ userId, score })),
+          [
+            { userId: D, score: 15 },
+            { userId: C, score: 15 },
+          ],
+          `D reached 15 before C's update was applied; C's update is stamped ${cData.timestamp}`,
+        );
+      },
+    );
   });
 }

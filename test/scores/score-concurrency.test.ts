@@ -120,6 +120,7 @@ for (const { mode, skip } of MODES) {
       const newScores = datas.map((d) => d.newScore);
       assert.equal(new Set(newScores).size, 100, 'every response saw its own new score');
       assert.equal(Math.max(...newScores), expected);
+      assert.ok(datas.every((d) => (d as { rank?: number }).rank === 1), 'the only player ranks first');
       datas.forEach((data, i) => assert.equal(data.newScore - data.previousScore, increments[i], 'newScore - previousScore is the increment'));
 
       const user = await getJson<UserData>(t, `/api/v1/scores/user/${userId}`);
@@ -145,11 +146,71 @@ for (const { mode, skip } of MODES) {
         const details = (response.json() as { error: { details?: { userId: string; newScore: number } } }).error.details;
         assert.equal(details?.userId, userId, 'the owner learns the original outcome');
         assert.equal(details?.newScore, 7);
+        assert.equal((details as { appliedAt?: string } | undefined)?.appliedAt, (applied.json() as { data: { timestamp: string } }).data.timestamp);
       }
       assert.equal(await t.scoreInDb(userId), 7);
       const history = await historyOf(t, userId);
       assert.equal(history.length, 1);
       assert.equal(history[0]?.action_id, body.actionId);
+    });
+
+    it('lets only one of 20 concurrent updates of a paced action through (minDuration holds under concurrency)', async () => {
+      const userId = 'conc-paced';
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => t.post(userId, t.body({ actionType: 'PACED', scoreIncrement: 9 }))),
+      );
+      const statuses = responses.map((r) => r.statusCode);
+      assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
+      for (const response of responses.filter((r) => r.statusCode !== 200)) {
+        assert.equal(response.statusCode, 403, JSON.stringify(summary(response)));
+        assert.equal(errorReason(response), 'TOO_FAST');
+      }
+      assert.equal(await t.scoreInDb(userId), 9);
+      assert.equal((await historyOf(t, userId)).length, 1);
+    });
+
+    it('never leaves a stale score cached when a read of the user races an update', async () => {
+      const userId = 'conc-read-race';
+      const first = await t.post(userId, t.body({ scoreIncrement: 10 }));
+      assert.equal(first.statusCode, 200, JSON.stringify(summary(first)));
+
+      // Hold one GET /user/:id between its SQL read and the rest of the request, and apply an
+      // update meanwhile: the interleaving a busy server produces by chance.
+      const store = t.backends.store;
+      const original = store.getUserScore;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let signalRead!: () => void;
+      const readDone = new Promise<void>((resolve) => (signalRead = resolve));
+      store.getUserScore = async function (this: typeof store, ...args: Parameters<typeof original>) {
+        const value = await original.apply(this, args);
+        store.getUserScore = original;
+        signalRead();
+        await gate;
+        return value;
+      };
+      try {
+        const slowRead = t.app.inject({
+          method: 'GET',
+          url: `/api/v1/scores/user/${userId}`,
+          headers: { authorization: `Bearer ${t.token('viewer')}` },
+        });
+        await readDone;
+        const update = await t.post(userId, t.body({ scoreIncrement: 20 }));
+        assert.equal(update.statusCode, 200, JSON.stringify(summary(update)));
+        await sleep(50);
+        release();
+        // The held read may report the score it read (10): it started before the update.
+        assert.equal((await slowRead).statusCode, 200);
+      } finally {
+        store.getUserScore = original;
+        release();
+      }
+
+      assert.equal(await t.scoreInDb(userId), 30);
+      const user = await getJson<UserData>(t, `/api/v1/scores/user/${userId}`);
+      assert.equal(user.score, 30, 'a read that starts after the update answers the updated score');
+      assert.equal(user.totalActions, 2);
     });
 
   });
