@@ -26,3 +26,25 @@ export function compareEntries(a: RankEntry, b: RankEntry): number {
   if (a.lastUpdatedMs !== b.lastUpdatedMs) return a.lastUpdatedMs - b.lastUpdatedMs;
   return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0;
 }
+
+/** Largest `lastUpdatedMs` a rank index accepts: 15 digits, the width of the Redis member's time. */
+export const MAX_LAST_UPDATED_MS = 999_999_999_999_999;
+
+const ASCII_USER_ID = /^[\x00-\x7f]{1,128}$/;
+
+/** Refuses an entry that no index could hold exactly (every index calls it before writing). */
+export function assertRankEntry(entry: RankEntry): void {
+  if (!ASCII_USER_ID.test(entry.userId)) throw new RangeError('userId must be 1..128 ASCII characters');
+  if (entry.username !== null && typeof entry.username !== 'string') throw new RangeError('username must be a string or null');
+  if (!Number.isSafeInteger(entry.score) || entry.score < 0) throw new RangeError('score must be a non-negative safe integer');
+  if (!Number.isSafeInteger(entry.lastUpdatedMs) || entry.lastUpdatedMs < 0 || entry.lastUpdatedMs > MAX_LAST_UPDATED_MS) {
+    throw new RangeError('lastUpdatedMs must be an integer in 0..999999999999999');
+  }
+  if (!Number.isSafeInteger(entry.version) || entry.version < 0) throw new RangeError('version must be a non-negative safe integer');
+}
+
+/** Refuses a page that is not two non-negative integers. */
+export function assertPage(offset: number, limit: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+}

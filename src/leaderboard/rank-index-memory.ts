@@ -1,13 +1,10 @@
-import { compareEntries, type RankEntry, type RankedEntry } from './rank-entry.js';
+import { assertPage, assertRankEntry, compareEntries, type RankEntry, type RankedEntry } from './rank-entry.js';
 import type { RankIndex } from './rank-index.js';
 
 /** Enough levels for far more players than one process can hold (0.25^-32). */
 const MAX_LEVEL = 32;
 /** Chance that a node reaches the next level; Redis uses the same value for its sorted sets. */
 const LEVEL_PROBABILITY = 0.25;
-/** 15 decimal digits: the Redis index stores this width, so both accept the same range. */
-const MAX_LAST_UPDATED_MS = 999_999_999_999_999;
-const ASCII_USER_ID = /^[\x00-\x7f]{1,128}$/;
 
 /**
  * One player in the skip list. The node carries the entry's fields itself (no separate entry
@@ -250,21 +247,6 @@ interface Board {
   lastSwappedSeq: number;
 }
 
-function assertEntry(entry: RankEntry): void {
-  if (!ASCII_USER_ID.test(entry.userId)) throw new RangeError('userId must be 1..128 ASCII characters');
-  if (entry.username !== null && typeof entry.username !== 'string') throw new RangeError('username must be a string or null');
-  if (!Number.isSafeInteger(entry.score) || entry.score < 0) throw new RangeError('score must be a non-negative safe integer');
-  if (!Number.isSafeInteger(entry.lastUpdatedMs) || entry.lastUpdatedMs < 0 || entry.lastUpdatedMs > MAX_LAST_UPDATED_MS) {
-    throw new RangeError('lastUpdatedMs must be an integer in 0..999999999999999');
-  }
-  if (!Number.isSafeInteger(entry.version) || entry.version < 0) throw new RangeError('version must be a non-negative safe integer');
-}
-
-function assertPage(offset: number, limit: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
-}
-
 /**
  * The in-process rank index (embedded mode, and the fallback while Redis is away): one skip list
  * per board. The async methods do their work synchronously; the `*Sync` twins skip the promise.
@@ -300,7 +282,7 @@ export class MemoryRankIndex implements RankIndex {
 
   /** Synchronous `upsert`. */
   upsertSync(boardId: string, entry: RankEntry): number {
-    assertEntry(entry);
+    assertRankEntry(entry);
     const board = this.board(boardId);
     this.touch(board, entry.userId);
     return board.list.upsert(entry);
@@ -345,7 +327,7 @@ export class MemoryRankIndex implements RankIndex {
       const next = new RankSkipList();
       for await (const batch of batches) {
         for (const entry of batch) {
-          assertEntry(entry);
+          assertRankEntry(entry);
           next.upsert(entry);
         }
       }

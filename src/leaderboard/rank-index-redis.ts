@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RankEntry, RankedEntry } from './rank-entry.js';
+import { assertPage, assertRankEntry, type RankEntry, type RankedEntry } from './rank-entry.js';
 import type { RankIndex } from './rank-index.js';
 
 /*
@@ -253,8 +253,6 @@ const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; re
  * and its unpack() of 2 values per entry under Lua's stack limit (about 8000).
  */
 const REBUILD_CHUNK = 500;
-const MAX_LAST_UPDATED_MS = 999_999_999_999_999;
-const ASCII_USER_ID = /^[\x00-\x7f]{1,128}$/;
 
 export interface RedisRankIndexOptions {
   /** A client without ioredis' own `keyPrefix` option: this class prefixes its keys itself. */
@@ -323,8 +321,7 @@ export class RedisRankIndex implements RankIndex {
 
   /** {@inheritDoc RankIndex.top} */
   async top(boardId: string, offset: number, limit: number): Promise<RankedEntry[]> {
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError('limit must be a non-negative integer');
+    assertPage(offset, limit);
     // ZRANGE 0 -1 would mean "everything", so an empty page never reaches Redis.
     if (limit === 0) return [];
     const keys = this.keys(boardId);
@@ -401,13 +398,7 @@ interface EncodedEntry {
 }
 
 function encodeEntry(entry: RankEntry): EncodedEntry {
-  if (!ASCII_USER_ID.test(entry.userId)) throw new RangeError('userId must be 1..128 ASCII characters');
-  if (entry.username !== null && typeof entry.username !== 'string') throw new RangeError('username must be a string or null');
-  if (!Number.isSafeInteger(entry.score) || entry.score < 0) throw new RangeError('score must be a non-negative safe integer');
-  if (!Number.isSafeInteger(entry.lastUpdatedMs) || entry.lastUpdatedMs < 0 || entry.lastUpdatedMs > MAX_LAST_UPDATED_MS) {
-    throw new RangeError('lastUpdatedMs must be an integer in 0..999999999999999');
-  }
-  if (!Number.isSafeInteger(entry.version) || entry.version < 0) throw new RangeError('version must be a non-negative safe integer');
+  assertRankEntry(entry);
   // Safe integers print as plain digits (no exponent), so these strings are exact.
   const score = String(entry.score);
   const time = String(entry.lastUpdatedMs).padStart(15, '0');

@@ -276,11 +276,16 @@ export function rankIndexContract(
     it('replaceAll resolves a player listed twice like upserts: the newer version wins', async () => {
       const written = await index.replaceAll(
         board,
-        batchesOf([entry('p', 10, T0, 2, 'v2'), entry('q', 5)], [entry('p', 20, T0, 3, 'v3'), entry('p', 99, T0, 1, 'v1')]),
+        batchesOf(
+          [entry('p', 10, T0, 2, 'v2'), entry('q', 5)],
+          [entry('p', 20, T0 + 1, 3, 'v3'), entry('p', 99, T0, 1, 'v1')],
+          [entry('p', 98, T0, 2, 'v2 again'), entry('q', 4, T0, 1, 'same version')],
+        ),
       );
       assert.equal(written, 2);
       assert.equal(await index.count(board), 2);
-      assert.deepEqual(await index.rankOf(board, 'p'), { ...entry('p', 20, T0, 3, 'v3'), rank: 1 });
+      assert.deepEqual(await index.rankOf(board, 'p'), { ...entry('p', 20, T0 + 1, 3, 'v3'), rank: 1 });
+      assert.deepEqual(await index.rankOf(board, 'q'), { ...entry('q', 5), rank: 2 });
     });
 
     it('replaceAll keeps upserts and removals made while it runs', async () => {
