@@ -5,7 +5,8 @@ import { createAuthHooks } from './auth/auth-hooks.js';
 import { createTokenVerifier } from './auth/jwt.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
-import { registerErrorHandlers } from './http/error-handler.js';
+import { AppError } from './errors.js';
+import { registerErrorHandlers, sendError } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
 import { pageRoutes } from './http/page-routes.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -16,6 +17,11 @@ import { PlayerLookup } from './scores/player-lookup.js';
 import { scoreRoutes } from './scores/score-routes.js';
 import { ScoreService } from './scores/score-service.js';
 import { UserProvisioner } from './users/user-provisioner.js';
+
+/** Trusts the nearest `hops` proxies' `X-Forwarded-For` entries. */
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -49,7 +55,14 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    // User ids may be 128 characters, percent-encoded up to three times that.
+    routerOptions: { maxParamLength: 512 },
+    // Malformed URLs (bad percent-encoding) get the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      return sendError(request, reply, new AppError('INVALID_REQUEST', `Malformed request: ${error.message.slice(0, 200)}`));
+    },
     requestIdHeader: false,
     genReqId: (request) => {
       const supplied = request.headers['x-request-id'];

@@ -46,6 +46,11 @@ export interface Config {
   corsOrigins: string[];
   tls: { certFile: string; keyFile: string } | null;
   bodyLimitBytes: number;
+  /**
+   * Whose `X-Forwarded-For` to believe for the client address (the global rate limit's key and the
+   * audit trail): false (the socket's peer), true (any), a hop count, or addresses/CIDRs of proxies.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -78,6 +83,18 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes', 'on'].includes(lower)) return true;
   if (['false', '0', 'no', 'off'].includes(lower)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function trustProxy(env: Env): Config['trustProxy'] {
+  const raw = text(env, 'TRUST_PROXY');
+  if (raw === undefined || ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 100);
+  const proxies = raw.split(',').map((part) => part.trim()).filter(Boolean);
+  if (!proxies.every((proxy) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(proxy))) {
+    throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of proxy addresses/CIDRs, got "${raw}"`);
+  }
+  return proxies;
 }
 
 function secret(env: Env, name: string): string | undefined {
@@ -208,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins,
     tls: certFile && keyFile ? { certFile, keyFile } : null,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    trustProxy: trustProxy(env),
   };
   if (nodeEnv === 'production') {
     const missing = (['JWT_SECRET', 'HMAC_SECRET_KEY'] as const).filter((name) => !env[name]);

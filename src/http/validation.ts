@@ -1,4 +1,4 @@
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import * as addFormatsModule from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
@@ -7,9 +7,37 @@ import type { FastifySchemaCompiler } from 'fastify';
 const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default;
 
 function createAjv(options: Options): Ajv {
-  const ajv = new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false, strict: false, ...options });
+  const ajv = new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false, strict: false, strictNumbers: true, ...options });
   addFormats(ajv);
   return ajv;
+}
+
+/** The first top-level field holding a non-finite number, if any. */
+function nonFiniteField(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  return Object.entries(data).find(([, value]) => typeof value === 'number' && !Number.isFinite(value))?.[0];
+}
+
+/**
+ * Ajv coerces "Infinity" and "1e400" to Infinity and then skips its own number checks; text parts
+ * (query, params, headers) are therefore re-checked for non-finite numbers after coercion.
+ */
+function refuseNonFinite(validate: ValidateFunction): ValidateFunction {
+  const wrapped = ((data: unknown) => {
+    if (!validate(data)) {
+      wrapped.errors = validate.errors;
+      return false;
+    }
+    const field = nonFiniteField(data);
+    if (field === undefined) {
+      wrapped.errors = null;
+      return true;
+    }
+    const error: ErrorObject = { instancePath: `/${field}`, schemaPath: '#', keyword: 'type', params: {}, message: 'must be a finite number' };
+    wrapped.errors = [error];
+    return false;
+  }) as ValidateFunction;
+  return wrapped;
 }
 
 /**
@@ -19,5 +47,6 @@ function createAjv(options: Options): Ajv {
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv({ coerceTypes: false });
   const coercing = createAjv({ coerceTypes: true });
-  return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object);
+  return ({ schema, httpPart }) =>
+    httpPart === 'body' ? strict.compile(schema as object) : refuseNonFinite(coercing.compile(schema as object));
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import { principalOf, requireSelfOrAdmin } from '../auth/auth-hooks.js';
@@ -13,6 +14,11 @@ export interface ScoreRoutesOptions {
   scores: ScoreService;
   store: ScoreStore;
   players: PlayerLookup;
+}
+
+/** The client's address for the audit trail, or null when it is not an IP address. */
+export function clientAddress(ip: string | undefined): string | null {
+  return ip && isIP(ip) ? ip : null;
 }
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
@@ -31,11 +37,11 @@ export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async 
         response: { 200: ok(ScoreUpdateData), ...errorResponses },
       },
       // Before the body is parsed: every attempt counts against the rate limits, malformed ones too.
-      onRequest: [auth.requireUser, async (request) => scores.admit(principalOf(request), request.ip)],
+      onRequest: [auth.requireUser, async (request) => scores.admit(principalOf(request), clientAddress(request.ip))],
     },
     async (request) => {
       const data = await scores.submit(principalOf(request), request.body, {
-        ipAddress: request.ip,
+        ipAddress: clientAddress(request.ip),
         userAgent: request.headers['user-agent']?.slice(0, 512) ?? null,
       });
       return { success: true as const, data };

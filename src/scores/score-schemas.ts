@@ -42,7 +42,7 @@ export const UserScoreData = Type.Object({
 
 export const HistoryQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-  before: Type.Optional(Type.Integer({ minimum: 1, description: 'Continue below this history entry id (`nextBefore` of the previous page)' })),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Continue below this history entry id (`nextBefore` of the previous page)' })),
 });
 
 export const HistoryData = Type.Object({
