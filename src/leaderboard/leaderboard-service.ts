@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ScoreStore } from '../db/score-store.js';
 import type { RankEntry, RankedEntry } from './rank-entry.js';
-import { GLOBAL_BOARD, type RankIndex } from './rank-index.js';
+import { GLOBAL_BOARD, type RankChange, type RankIndex } from './rank-index.js';
 
 /** The top of a board as last seen, and when it last changed. */
 export interface TopSnapshot {
@@ -29,6 +29,9 @@ export interface LeaderboardServiceOptions {
 }
 
 export interface LeaderboardEvents {
+  /** An update may have changed the top: cheap, emitted per update; listeners coalesce. */
+  'top-dirty': [];
+  /** The top this instance sees changed (after a refresh). */
   'top-changed': [TopSnapshot];
 }
 
@@ -65,27 +68,28 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   }
 
   /**
-   * Records a player's new standing after its commit and returns their rank. When the rank index
-   * fails, the rank comes from SQL and the index is left for the next rebuild to repair.
+   * Records a player's new standing after its commit and returns their rank after and before.
+   * When the rank index fails, the rank comes from SQL (the rank before is then unknown) and the
+   * index is left for the next rebuild to repair.
    */
-  async record(entry: RankEntry): Promise<number> {
-    let rank: number;
+  async record(entry: RankEntry): Promise<RankChange> {
+    let change: RankChange;
     try {
-      rank = await this.rankIndex.upsert(this.boardId, entry);
+      change = await this.rankIndex.upsert(this.boardId, entry);
     } catch (error) {
       this.log.warn({ err: error }, 'rank index write failed; ranking from SQL');
-      rank = await this.store.rankOf(entry);
+      change = { rank: await this.store.rankOf(entry), previousRank: null };
     }
-    if (rank <= this.topSize || this.snapshot.entries.some((top) => top.userId === entry.userId)) {
-      this.refreshTop().catch((error: unknown) => this.log.warn({ err: error }, 'top refresh failed'));
+    if (change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize)) {
+      this.emit('top-dirty');
     }
-    return rank;
+    return change;
   }
 
-  /** Forgets a player (erasure) and refreshes the top when they were in it. */
+  /** Forgets a player (erasure); the top is marked dirty so that views refresh. */
   async remove(userId: string): Promise<void> {
     await this.rankIndex.remove(this.boardId, userId);
-    await this.refreshTop();
+    this.emit('top-dirty');
   }
 
   /** A page of the board in leaderboard order. */

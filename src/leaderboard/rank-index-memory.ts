@@ -1,5 +1,5 @@
 import { assertPage, assertRankEntry, compareEntries, type RankEntry, type RankedEntry } from './rank-entry.js';
-import type { RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex } from './rank-index.js';
 
 /** Enough levels for far more players than one process can hold (0.25^-32). */
 const MAX_LEVEL = 32;
@@ -94,22 +94,23 @@ class RankSkipList {
     return this.nodes.get(userId);
   }
 
-  /** Applies the entry unless the list holds the same or a newer version; returns the rank after. */
-  upsert(entry: RankEntry): number {
+  /** Applies the entry unless the list holds the same or a newer version; returns the rank after and before. */
+  upsert(entry: RankEntry): RankChange {
     const existing = this.nodes.get(entry.userId);
     if (existing === undefined) {
       const node = new SkipNode(entry, randomLevel());
       this.nodes.set(node.userId, node);
-      return this.link(node);
+      return { rank: this.link(node), previousRank: null };
     }
-    if (existing.version >= entry.version) return this.rankOfNode(existing);
+    const previousRank = this.rankOfNode(existing);
+    if (existing.version >= entry.version) return { rank: previousRank, previousRank };
     // Reuse the node and its level: a level is independent of the key, so the shape stays random.
     this.unlink(existing);
     existing.username = entry.username;
     existing.score = entry.score;
     existing.lastUpdatedMs = entry.lastUpdatedMs;
     existing.version = entry.version;
-    return this.link(existing);
+    return { rank: this.link(existing), previousRank };
   }
 
   remove(userId: string): boolean {
@@ -256,7 +257,7 @@ export class MemoryRankIndex implements RankIndex {
   private rebuildSeq = 0;
 
   /** {@inheritDoc RankIndex.upsert} */
-  async upsert(boardId: string, entry: RankEntry): Promise<number> {
+  async upsert(boardId: string, entry: RankEntry): Promise<RankChange> {
     return this.upsertSync(boardId, entry);
   }
 
@@ -281,7 +282,7 @@ export class MemoryRankIndex implements RankIndex {
   }
 
   /** Synchronous `upsert`. */
-  upsertSync(boardId: string, entry: RankEntry): number {
+  upsertSync(boardId: string, entry: RankEntry): RankChange {
     assertRankEntry(entry);
     const board = this.board(boardId);
     this.touch(board, entry.userId);

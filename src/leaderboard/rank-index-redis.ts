@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { assertPage, assertRankEntry, type RankEntry, type RankedEntry } from './rank-entry.js';
-import type { RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex } from './rank-index.js';
 
 /*
  * Keys of one board, all sharing the hash tag `{boardId}` so Redis Cluster keeps them in one slot
@@ -44,23 +44,26 @@ local function touch(rb, t, userId, ttlMs)
 end
 `;
 
-/** KEYS z h rb t; ARGV userId version negScore member details ttlMs. Returns the rank after. */
+/**
+ * KEYS z h rb t; ARGV userId version negScore member details ttlMs.
+ * Returns {rank after, rank before} (1-based; 0 before when the board did not hold the player).
+ */
 const UPSERT_LUA = `${LUA_HELPERS}
 local z, h, userId = KEYS[1], KEYS[2], ARGV[1]
 local old = redis.call('HGET', h, userId)
+local previous = 0
 if old then
   local oldMember = memberOf(old, userId)
-  if versionOf(old) >= tonumber(ARGV[2]) then
-    local rank = redis.call('ZRANK', z, oldMember)
-    if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. userId) end
-    return rank + 1
-  end
+  local rank = redis.call('ZRANK', z, oldMember)
+  if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. userId) end
+  previous = rank + 1
+  if versionOf(old) >= tonumber(ARGV[2]) then return {previous, previous} end
   redis.call('ZREM', z, oldMember)
 end
 redis.call('ZADD', z, ARGV[3], ARGV[4])
 redis.call('HSET', h, userId, ARGV[5])
 touch(KEYS[3], KEYS[4], userId, ARGV[6])
-return redis.call('ZRANK', z, ARGV[4]) + 1
+return {redis.call('ZRANK', z, ARGV[4]) + 1, previous}
 `;
 
 /** KEYS z h rb t; ARGV userId ttlMs. */
@@ -294,14 +297,14 @@ export class RedisRankIndex implements RankIndex {
   }
 
   /** {@inheritDoc RankIndex.upsert} */
-  async upsert(boardId: string, entry: RankEntry): Promise<number> {
+  async upsert(boardId: string, entry: RankEntry): Promise<RankChange> {
     const keys = this.keys(boardId);
     const encoded = encodeEntry(entry);
-    const rank = await this.scripts.scoreboardRankUpsert(
+    const [rank, previous] = (await this.scripts.scoreboardRankUpsert(
       keys.z, keys.h, keys.rb, keys.t,
       entry.userId, encoded.version, encoded.negScore, encoded.member, encoded.details, this.rebuildTtlMs,
-    );
-    return Number(rank);
+    )) as [number, number];
+    return { rank: Number(rank), previousRank: previous > 0 ? Number(previous) : null };
   }
 
   /** {@inheritDoc RankIndex.remove} */

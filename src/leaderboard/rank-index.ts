@@ -1,5 +1,11 @@
 import type { RankEntry, RankedEntry } from './rank-entry.js';
 
+/** A player's rank after an upsert, and before it (null when the board did not hold them). */
+export interface RankChange {
+  rank: number;
+  previousRank: number | null;
+}
+
 /** The only board today; every key and call is parameterised by a board id so that more can follow. */
 export const GLOBAL_BOARD = 'global';
 
@@ -12,10 +18,10 @@ export interface RankIndex {
   /**
    * Writes the player's absolute standing unless the index already holds the same or a newer
    * `version` for them (a late or repeated write never lowers a score). Returns the player's
-   * 1-based rank after the call. Rejects with a RangeError an entry that breaks the rules of
+   * 1-based rank after the call and before it (equal when the write was ignored). Rejects with a RangeError an entry that breaks the rules of
    * `RankEntry` (and a `lastUpdatedMs` above 999999999999999), since it could not be ordered exactly.
    */
-  upsert(boardId: string, entry: RankEntry): Promise<number>;
+  upsert(boardId: string, entry: RankEntry): Promise<RankChange>;
   /** Forgets a player (erasure). */
   remove(boardId: string, userId: string): Promise<void>;
   /** The player's 1-based rank and entry, or null when the board does not hold them. */

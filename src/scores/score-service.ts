@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
@@ -40,6 +41,8 @@ export interface AppliedScoreEvent extends ScoreUpdateResult {
   actionId: string;
   actionType: string;
   increment: number;
+  /** Null when the player was not ranked before (first score) or when it is unknown. */
+  previousRank: number | null;
 }
 
 export interface ScoreServiceOptions {
@@ -58,7 +61,11 @@ export interface ScoreServiceOptions {
   ipLimiter: RateLimiter;
   log: FastifyBaseLogger;
   now?: () => number;
-  onApplied?: (event: AppliedScoreEvent) => void;
+}
+
+export interface ScoreServiceEvents {
+  /** After every applied update (its commit and its rank): live events, metrics, detectors. */
+  applied: [AppliedScoreEvent];
 }
 
 /** How long an applied action id stays in the replay cache; the database's unique index is the truth after that. */
@@ -72,8 +79,10 @@ export function replayKey(actionId: string): string {
  * The write path: every check of DESIGN section 3 in its order, one atomic write, then the
  * caches and the rank index, in that order, only after the commit.
  */
-export class ScoreService {
-  constructor(private readonly options: ScoreServiceOptions) {}
+export class ScoreService extends EventEmitter<ScoreServiceEvents> {
+  constructor(private readonly options: ScoreServiceOptions) {
+    super();
+  }
 
   /**
    * Counts the attempt against the user's and the client address's limits. Runs before the body
@@ -127,7 +136,7 @@ export class ScoreService {
 
     const appliedAt = new Date(outcome.lastUpdatedMs).toISOString();
     void this.afterCommit(principal.userId, request.actionId, outcome.newScore, outcome.lastUpdatedMs);
-    const rank = await options.leaderboard.record({
+    const { rank, previousRank } = await options.leaderboard.record({
       userId: principal.userId,
       username: outcome.username,
       score: outcome.newScore,
@@ -141,7 +150,7 @@ export class ScoreService {
       rank,
       timestamp: appliedAt,
     };
-    options.onApplied?.({ ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement });
+    this.emit('applied', { ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement, previousRank });
     return result;
   }
 

@@ -82,10 +82,18 @@ export function rankIndexContract(
     });
 
     it('returns the rank after the write from upsert', async () => {
-      assert.equal(await index.upsert(board, entry('a', 10)), 1);
-      assert.equal(await index.upsert(board, entry('b', 20)), 1);
-      assert.equal(await index.upsert(board, entry('c', 15)), 2);
-      assert.equal(await index.upsert(board, entry('a', 5, T0, 2)), 3);
+      assert.equal((await index.upsert(board, entry('a', 10))).rank, 1);
+      assert.equal((await index.upsert(board, entry('b', 20))).rank, 1);
+      assert.equal((await index.upsert(board, entry('c', 15))).rank, 2);
+      assert.equal((await index.upsert(board, entry('a', 5, T0, 2))).rank, 3);
+    });
+
+    it('reports the rank before the write: null for a new player, unchanged for an ignored write', async () => {
+      assert.deepEqual(await index.upsert(board, entry('x', 10, T0, 1)), { rank: 1, previousRank: null });
+      assert.deepEqual(await index.upsert(board, entry('y', 20, T0, 1)), { rank: 1, previousRank: null });
+      assert.deepEqual(await index.upsert(board, entry('x', 30, T0 + 1, 2)), { rank: 1, previousRank: 2 });
+      assert.deepEqual(await index.upsert(board, entry('x', 31, T0 + 2, 3)), { rank: 1, previousRank: 1 });
+      assert.deepEqual(await index.upsert(board, entry('y', 99, T0 + 3, 1)), { rank: 2, previousRank: 2 });
     });
 
     it('breaks ties by who reached the score first, then by user id in byte order', async () => {
@@ -115,7 +123,7 @@ export function rankIndexContract(
         const next = entry(userId, Math.floor(random() * 25), T0 + Math.floor(random() * 4), Math.floor(random() * 8));
         const current = model.get(userId);
         if (current === undefined || current.version < next.version) model.set(userId, next);
-        const rank = await index.upsert(board, next);
+        const { rank } = await index.upsert(board, next);
         if (step % 500 === 0) {
           const expectedRank = ranked([...model.values()]).findIndex((e) => e.userId === userId) + 1;
           assert.equal(rank, expectedRank, `upsert rank at step ${step}`);
@@ -132,9 +140,9 @@ export function rankIndexContract(
     it('ignores writes with the same or an older version', async () => {
       await index.upsert(board, entry('rival', 150));
       await index.upsert(board, entry('p', 100, T0, 5, 'five'));
-      assert.equal(await index.upsert(board, entry('p', 200, T0 + 1, 5, 'same-version')), 2);
-      assert.equal(await index.upsert(board, entry('p', 300, T0 + 2, 4, 'older-higher')), 2);
-      assert.equal(await index.upsert(board, entry('p', 50, T0 - 9, 3, 'older-lower')), 2);
+      assert.equal((await index.upsert(board, entry('p', 200, T0 + 1, 5, 'same-version'))).rank, 2);
+      assert.equal((await index.upsert(board, entry('p', 300, T0 + 2, 4, 'older-higher'))).rank, 2);
+      assert.equal((await index.upsert(board, entry('p', 50, T0 - 9, 3, 'older-lower'))).rank, 2);
       assert.deepEqual(await index.rankOf(board, 'p'), { ...entry('p', 100, T0, 5, 'five'), rank: 2 });
       assert.equal(await index.count(board), 2);
     });
@@ -142,7 +150,7 @@ export function rankIndexContract(
     it('applies a newer version even when its score is lower', async () => {
       await index.upsert(board, entry('p', 100, T0, 1));
       await index.upsert(board, entry('q', 60, T0, 1));
-      assert.equal(await index.upsert(board, entry('p', 40, T0 + 10, 2, 'corrected')), 2);
+      assert.equal((await index.upsert(board, entry('p', 40, T0 + 10, 2, 'corrected'))).rank, 2);
       assert.deepEqual(await index.rankOf(board, 'p'), { ...entry('p', 40, T0 + 10, 2, 'corrected'), rank: 2 });
       assert.deepEqual(await userIds(), ['q', 'p']);
       assert.equal(await index.count(board), 2);
@@ -162,7 +170,7 @@ export function rankIndexContract(
       await index.remove('board-never-written', 'a');
       assert.equal(await index.count(board), 2);
       // Erasure then a fresh start: version 1 is accepted again.
-      assert.equal(await index.upsert(board, entry('b', 5, T0, 1)), 3);
+      assert.equal((await index.upsert(board, entry('b', 5, T0, 1))).rank, 3);
       assert.equal((await index.rankOf(board, 'b'))?.version, 1);
     });
 
@@ -259,7 +267,7 @@ export function rankIndexContract(
       assert.deepEqual(await index.rankOf(board, 'kept'), { ...entry('kept', 20, T0, 7, 'rebuilt'), rank: 4 });
       assert.equal(await index.count(board), 4);
       // The rebuilt board behaves like any other.
-      assert.equal(await index.upsert(board, entry('n1', 50, T0, 2)), 1);
+      assert.equal((await index.upsert(board, entry('n1', 50, T0, 2))).rank, 1);
     });
 
     it('replaceAll with no entries empties the board', async () => {
@@ -270,7 +278,7 @@ export function rankIndexContract(
       assert.deepEqual(await index.top(board, 0, 10), []);
       assert.equal(await index.rankOf(board, 'a'), null);
       assert.equal(await index.replaceAll(board, batchesOf([], [])), 0);
-      assert.equal(await index.upsert(board, entry('a', 1)), 1);
+      assert.equal((await index.upsert(board, entry('a', 1))).rank, 1);
     });
 
     it('replaceAll resolves a player listed twice like upserts: the newer version wins', async () => {
@@ -355,7 +363,7 @@ export function rankIndexContract(
         }
       }
       const ranks = await Promise.all(shuffle(writes, random).map((e) => index.upsert(board, e)));
-      for (const rank of ranks) assert.ok(rank >= 1 && rank <= 50, `rank ${rank}`);
+      for (const { rank } of ranks) assert.ok(rank >= 1 && rank <= 50, `rank ${rank}`);
       const expected = ranked([...final.values()]);
       assert.equal(await index.count(board), 50);
       assert.deepEqual(await index.top(board, 0, 100), expected);

@@ -104,7 +104,7 @@ async function checkRankIndex(index: RankIndex): Promise<void> {
     assert.deepEqual(await index.rankOf(upserted, expected.userId), expected, `rankOf ${expected.userId}`);
   }
   // Rewriting each entry with its own version changes nothing and returns its rank.
-  for (const expected of EXPECTED) assert.equal(await index.upsert(upserted, expected), expected.rank);
+  for (const expected of EXPECTED) assert.equal((await index.upsert(upserted, expected)).rank, expected.rank);
   assert.equal(await index.count(upserted), ENTRIES.length);
 
   // Written by a rebuild, in another shuffled order.
