@@ -16,6 +16,7 @@ import { LeaderboardService } from './leaderboard/leaderboard-service.js';
 import { PlayerLookup } from './scores/player-lookup.js';
 import { scoreRoutes } from './scores/score-routes.js';
 import { ScoreService } from './scores/score-service.js';
+import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
 import { UserProvisioner } from './users/user-provisioner.js';
 
 /** Trusts the nearest `hops` proxies' `X-Forwarded-For` entries. */
@@ -29,6 +30,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The domain services, for the realtime layer, the CLI and tests. */
     services: AppServices;
+    /** The Socket.IO layer on this app's HTTP server. */
+    realtime: RealtimeServer;
   }
 }
 
@@ -98,7 +101,9 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   });
   const players = new PlayerLookup({ store, leaderboard, userCache: backends.userCache, log });
   app.decorate('services', { leaderboard, scores, users, players });
-  const auth = createAuthHooks({ verifyToken: createTokenVerifier(config.jwtSecret), users });
+  const verifyToken = createTokenVerifier(config.jwtSecret);
+  const auth = createAuthHooks({ verifyToken, users });
+  let realtime: RealtimeServer | null = null;
 
   await app.register(healthRoutes, {
     mode: config.mode,
@@ -113,13 +118,15 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
         await backends.redis.ping();
         return 'connected';
       },
-      websocket: () => 'unavailable',
+      websocket: () => (realtime ? 'active' : 'unavailable'),
     },
   });
   await app.register(scoreRoutes, { auth, scores, store, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic });
   await app.register(adminRoutes, { auth, store, players });
   await app.register(pageRoutes);
+  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, pubsub: backends.pubsub, log });
+  app.decorate('realtime', realtime);
 
   registerCacheMaintenance(app, config, backends, leaderboard);
   return app;

@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { KeyValueCache } from './cache/key-value-cache.js';
 import { MemoryKeyValueCache } from './cache/key-value-cache-memory.js';
+import type { PubSub } from './cache/pub-sub.js';
+import { MemoryPubSub } from './cache/pub-sub-memory.js';
+import { RedisPubSub } from './cache/pub-sub-redis.js';
 import { RedisKeyValueCache } from './cache/key-value-cache-redis.js';
 import { isMemoryDataDir, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
@@ -30,6 +33,8 @@ export interface Backends {
   userCache: KeyValueCache;
   userLimiter: RateLimiter;
   ipLimiter: RateLimiter;
+  /** Messages between instances (the `leaderboard:changed` channel). */
+  pubsub: PubSub;
   close(): Promise<void>;
 }
 
@@ -85,6 +90,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
   const ipLimits = limits('rl:ip:', config.rateLimit.globalMaxRequests);
 
   if (!config.redis) {
+    const pubsub = new MemoryPubSub();
     return {
       mode: config.mode,
       sql,
@@ -95,7 +101,11 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
       userCache: new MemoryKeyValueCache({ maxEntries: 50_000 }),
       userLimiter: new MemoryRateLimiter(userLimits),
       ipLimiter: new MemoryRateLimiter(ipLimits),
-      close: () => sql.close(),
+      pubsub,
+      async close() {
+        await pubsub.close();
+        await sql.close();
+      },
     };
   }
 
@@ -103,6 +113,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
   const redis = createRedisClient(config.redis.url, log);
   // Redis down at start is not fatal: the service starts degraded and the cache is rebuilt when it returns.
   await redis.connect().catch((error: Error) => log?.warn({ err: error }, 'redis unreachable at start; running degraded'));
+  const pubsub = new RedisPubSub({ redis, keyPrefix, onError: (error) => log?.warn({ err: error }, 'redis pub/sub error') });
   return {
     mode: config.mode,
     sql,
@@ -113,7 +124,9 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
     userCache: new RedisKeyValueCache({ redis, keyPrefix }),
     userLimiter: new RedisRateLimiter({ ...userLimits, redis, redisKeyPrefix: keyPrefix }),
     ipLimiter: new RedisRateLimiter({ ...ipLimits, redis, redisKeyPrefix: keyPrefix }),
+    pubsub,
     async close() {
+      await pubsub.close();
       redis.disconnect();
       await sql.close();
     },

@@ -1,0 +1,135 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { PubSub } from '../cache/pub-sub.js';
+import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
+
+/** The channel (under REDIS_KEY_PREFIX) on which instances tell each other that the top moved. */
+export const TOP_CHANGED_CHANNEL = 'leaderboard:changed';
+
+/** The update that last moved the top, for payloads that name one (the legacy events). */
+export interface TopCause {
+  userId: string;
+  newScore: number;
+  increment: number;
+  rank: number;
+  timestamp: string;
+}
+
+export interface BroadcasterOptions {
+  leaderboard: LeaderboardService;
+  pubsub: PubSub;
+  /** At most one broadcast per interval, always with the latest state. */
+  intervalMs: number;
+  /** Tells this instance's own messages from the others'. */
+  instanceId: string;
+  /** Delivers one broadcast to this instance's sockets. */
+  send: (snapshot: TopSnapshot, seq: number, cause: TopCause | null) => void;
+  log: FastifyBaseLogger;
+  now?: () => number;
+}
+
+interface ChannelMessage {
+  from: string;
+  cause: TopCause | null;
+}
+
+/**
+ * Coalesces "the top may have changed" signals (this instance's updates, and other instances'
+ * messages on `leaderboard:changed`) into at most one broadcast per interval. Each flush re-reads
+ * the top from the rank index, so the broadcast carries the latest state whoever caused it, and
+ * sends only when it really changed; `seq` rises by one per broadcast.
+ */
+export class LeaderboardBroadcaster {
+  private readonly options: BroadcasterOptions;
+  private readonly now: () => number;
+  private seq = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private flushing = false;
+  private pending = false;
+  private localDirty = false;
+  private lastFlushAtMs = 0;
+  private lastSentChangedAtMs = -1;
+  private cause: TopCause | null = null;
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private readonly onDirty = () => {
+    this.localDirty = true;
+    this.schedule();
+  };
+
+  constructor(options: BroadcasterOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.options.leaderboard.on('top-dirty', this.onDirty);
+    this.unsubscribe = await this.options.pubsub.subscribe(TOP_CHANGED_CHANNEL, (raw) => this.onMessage(raw));
+    // What is on the board now counts as already sent: snapshots on connect carry it.
+    this.lastSentChangedAtMs = this.options.leaderboard.currentTop().changedAtMs;
+  }
+
+  /** Remembers the update that moved the top, for the next broadcast's legacy payload. */
+  noteCause(cause: TopCause): void {
+    this.cause = cause;
+  }
+
+  /** The state a newly connected client starts from. */
+  current(): { snapshot: TopSnapshot; seq: number } {
+    return { snapshot: this.options.leaderboard.currentTop(), seq: this.seq };
+  }
+
+  async stop(): Promise<void> {
+    this.options.leaderboard.off('top-dirty', this.onDirty);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.unsubscribe?.().catch(() => undefined);
+    this.unsubscribe = null;
+  }
+
+  private onMessage(raw: string): void {
+    let message: ChannelMessage;
+    try {
+      message = JSON.parse(raw) as ChannelMessage;
+    } catch {
+      return;
+    }
+    if (message.from === this.options.instanceId) return;
+    if (message.cause) this.cause = message.cause;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    // A scheduled flush reads the latest state anyway; one already reading may have missed this.
+    if (this.timer) return;
+    if (this.flushing) {
+      this.pending = true;
+      return;
+    }
+    const delayMs = Math.max(0, this.lastFlushAtMs + this.options.intervalMs - this.now());
+    this.timer = setTimeout(() => void this.flush(), delayMs);
+  }
+
+  private async flush(): Promise<void> {
+    this.timer = null;
+    this.flushing = true;
+    this.pending = false;
+    this.lastFlushAtMs = this.now();
+    try {
+      if (this.localDirty) {
+        this.localDirty = false;
+        const message: ChannelMessage = { from: this.options.instanceId, cause: this.cause };
+        void this.options.pubsub.publish(TOP_CHANGED_CHANNEL, JSON.stringify(message));
+      }
+      const snapshot = await this.options.leaderboard.refreshTop();
+      if (snapshot.changedAtMs !== this.lastSentChangedAtMs) {
+        this.lastSentChangedAtMs = snapshot.changedAtMs;
+        this.seq += 1;
+        this.options.send(snapshot, this.seq, this.cause);
+      }
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'leaderboard broadcast failed');
+    } finally {
+      this.flushing = false;
+      if (this.pending) this.schedule();
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/** The leaderboard entry as every live event and the REST API carry it. */
+export interface LiveEntry {
+  rank: number;
+  userId: string;
+  username: string | null;
+  score: number;
+  lastUpdated: string;
+}
+
+export interface LeaderboardUpdatePayload {
+  leaderboard: LiveEntry[];
+  timestamp: string;
+  /** +1 per broadcast of this instance: a gap tells the client to refetch. */
+  seq: number;
+}
+
+/** The second specification's event shape (`auth.protocol = "legacy"` clients). */
+export interface LegacyEventPayload {
+  event: 'leaderboard_changed' | 'score_updated' | 'user_position_changed';
+  userId: string | null;
+  newScore: number | null;
+  scoreIncrease: number | null;
+  newRank: number | null;
+  timestamp: string;
+  /** Only on leaderboard_changed: the top 10. */
+  leaderboard?: LiveEntry[];
+}
+
+export interface ServerToClientEvents {
+  'leaderboard:update': (payload: LeaderboardUpdatePayload) => void;
+  'score:updated': (payload: { userId: string; newScore: number; increment: number }) => void;
+  'rank:changed': (payload: { userId: string; newRank: number; oldRank: number | null; newScore: number }) => void;
+  leaderboard_changed: (payload: LegacyEventPayload) => void;
+  score_updated: (payload: LegacyEventPayload) => void;
+  user_position_changed: (payload: LegacyEventPayload) => void;
+}
+
+export type AuthenticateAck = (result: { ok: true; userId: string } | { ok: false; error: string }) => void;
+
+export interface ClientToServerEvents {
+  authenticate: (payload: { token?: unknown } | undefined, ack?: AuthenticateAck) => void;
+}
+
+export type Protocol = 'v1' | 'legacy';
+
+export interface SocketData {
+  protocol: Protocol;
+  userId: string | null;
+}
+
+/** Rooms: v1 and legacy clients never share one, so neither receives the other's events. */
+export const rooms = {
+  leaderboard: (protocol: Protocol) => (protocol === 'legacy' ? 'legacy:leaderboard' : 'leaderboard'),
+  user: (protocol: Protocol, userId: string) => (protocol === 'legacy' ? `legacy:user:${userId}` : `user:${userId}`),
+};
