@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createAuthHooks } from './auth/auth-hooks.js';
 import { createTokenVerifier } from './auth/jwt.js';
@@ -10,7 +14,10 @@ import { registerErrorHandlers, sendError } from './http/error-handler.js';
 import { healthRoutes } from './http/health-routes.js';
 import { pageRoutes } from './http/page-routes.js';
 import { createValidatorCompiler } from './http/validation.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentRequests, metricsRoutes } from './metrics/metrics-routes.js';
 import { adminRoutes } from './integrity/admin-routes.js';
+import { compatRoutes } from './compat/compat-routes.js';
 import { leaderboardRoutes } from './leaderboard/leaderboard-routes.js';
 import { LeaderboardService } from './leaderboard/leaderboard-service.js';
 import { PlayerLookup } from './scores/player-lookup.js';
@@ -81,6 +88,54 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const metrics = new Metrics();
+  instrumentRequests(app, metrics);
+
+  await app.register(helmet, {
+    // The pages load only their own scripts and styles; the API answers JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        // Would send a page served over plain HTTP (a LAN address, say) looking for HTTPS.
+        upgradeInsecureRequests: options.https ? [] : null,
+      },
+    },
+    hsts: Boolean(options.https),
+    crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+    credentials: true,
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Scoreboard API',
+        version: '1',
+        description:
+          'Signed score updates, a live leaderboard and ranks. `/api/v1` is canonical; the routes tagged ' +
+          '"compatibility" serve the Score Management API over the same services.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: [
+        { name: 'scores', description: 'The write path and player lookups' },
+        { name: 'leaderboard', description: 'Reading the board' },
+        { name: 'admin', description: 'Needs a token with the admin role' },
+        { name: 'compatibility (Score Management API)', description: 'Compatibility surface of the second specification, over the same services' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const log = app.log;
   const { store } = backends;
@@ -98,6 +153,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     userLimiter: backends.userLimiter,
     ipLimiter: backends.ipLimiter,
     log,
+    metrics,
   });
   const players = new PlayerLookup({ store, leaderboard, userCache: backends.userCache, log });
   app.decorate('services', { leaderboard, scores, users, players });
@@ -122,10 +178,13 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     },
   });
   await app.register(scoreRoutes, { auth, scores, store, players });
-  await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic });
+  await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(adminRoutes, { auth, store, players });
+  await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
+  await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
-  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, pubsub: backends.pubsub, log });
+  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, pubsub: backends.pubsub, log, metrics });
+  metrics.watchConnections(realtime.connectionCount);
   app.decorate('realtime', realtime);
 
   registerCacheMaintenance(app, config, backends, leaderboard);

@@ -6,6 +6,8 @@ import { AppError, type ErrorCode } from '../errors.js';
 export const DATABASE_RETRY_AFTER_SEC = 5;
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+  request.errorCode = typeof reason === 'string' ? reason : error.code;
   if (error.retryAfterSec !== undefined) reply.header('retry-after', String(error.retryAfterSec));
   return reply
     .code(error.statusCode)

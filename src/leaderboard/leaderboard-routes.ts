@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { AuthHooks } from '../auth/auth-hooks.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { ChangesData, ChangesQuery, LeaderboardData, LeaderboardQuery } from './leaderboard-schemas.js';
 import type { LeaderboardService } from './leaderboard-service.js';
@@ -12,6 +13,7 @@ export interface LeaderboardRoutesOptions {
   leaderboard: LeaderboardService;
   /** When false, reading the leaderboard needs a token. */
   leaderboardPublic: boolean;
+  metrics: Metrics;
 }
 
 /** The API's shape of an entry. */
@@ -58,6 +60,7 @@ export const leaderboardRoutes: FastifyPluginAsyncTypebox<LeaderboardRoutesOptio
     async (request, reply) => {
       const { limit, offset } = request.query;
       const page = await leaderboard.page(offset, limit);
+      options.metrics.leaderboardRead(page.cacheHit);
       const etag = etagOf(page.entries);
       reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesEtag(request, etag)) return reply.code(304).send();

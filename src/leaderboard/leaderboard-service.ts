@@ -149,6 +149,16 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     return this.refreshing;
   }
 
+  /** How many players the board ranks (from SQL when the index is unavailable). */
+  async count(): Promise<number> {
+    try {
+      return await this.rankIndex.count(this.boardId);
+    } catch (error) {
+      this.log.warn({ err: error }, 'rank index read failed; counting in SQL');
+      return this.store.countPlayers();
+    }
+  }
+
   /** The last top this instance saw, without I/O. */
   currentTop(): TopSnapshot {
     return this.snapshot;

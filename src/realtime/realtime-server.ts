@@ -9,6 +9,7 @@ import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
 import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
 import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
 import { LeaderboardBroadcaster, type TopCause } from './leaderboard-broadcaster.js';
@@ -34,6 +35,7 @@ export interface RealtimeOptions {
   scores: ScoreService;
   pubsub: PubSub;
   log: FastifyBaseLogger;
+  metrics?: Metrics;
 }
 
 export interface RealtimeServer {
@@ -111,6 +113,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     // One payload per broadcast; Socket.IO encodes a room broadcast once for all its sockets.
     // `local`: every instance broadcasts to its own sockets, after reading the shared top itself.
     send(snapshot, seq, cause) {
+      options.metrics?.broadcast();
       const payload = snapshotPayload(snapshot, seq);
       io.local.to(rooms.leaderboard('v1')).emit('leaderboard:update', payload);
       io.local

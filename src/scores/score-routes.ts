@@ -36,6 +36,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async 
         body: ScoreUpdateBody,
         response: { 200: ok(ScoreUpdateData), ...errorResponses },
       },
+      config: { scoreUpdate: true },
       // Before the body is parsed: every attempt counts against the rate limits, malformed ones too.
       onRequest: [auth.requireUser, async (request) => scores.admit(principalOf(request), clientAddress(request.ip))],
     },

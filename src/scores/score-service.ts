@@ -6,6 +6,7 @@ import type { AppliedAction, ScoreStore, UpdateOutcome } from '../db/score-store
 import { AppError, forbidden } from '../errors.js';
 import type { RateLimiter } from '../integrity/rate-limiter.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { FraudCheck, Metrics } from '../metrics/metrics.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
 import type { ActionCatalogue } from './action-catalogue.js';
 import { checkActionType, checkIncrement, checkTimestamp } from './score-rules.js';
@@ -24,6 +25,8 @@ export interface ScoreUpdateRequest {
 export interface RequestContext {
   ipAddress: string | null;
   userAgent: string | null;
+  /** How long the client says the action took (the compatibility API's metadata.duration), ms. */
+  claimedDurationMs?: number;
 }
 
 export interface ScoreUpdateResult {
@@ -60,6 +63,7 @@ export interface ScoreServiceOptions {
   /** Per client IP address across every user (`RATE_LIMIT_GLOBAL_MAX_REQUESTS`). */
   ipLimiter: RateLimiter;
   log: FastifyBaseLogger;
+  metrics?: Metrics;
   now?: () => number;
 }
 
@@ -93,8 +97,10 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       this.options.userLimiter.consume(principal.userId),
       this.options.ipLimiter.consume(ipAddress ?? 'unknown'),
     ]);
-    const refused = !user.allowed ? { scope: 'user', result: user } : !ip.allowed ? { scope: 'global', result: ip } : null;
+    const refused = !user.allowed ? { scope: 'user' as const, result: user } : !ip.allowed ? { scope: 'global' as const, result: ip } : null;
+    this.options.metrics?.fraudCheck('rate_limit', refused === null);
     if (refused) {
+      this.options.metrics?.rateLimited(refused.scope);
       throw new AppError('RATE_LIMIT_EXCEEDED', 'Too many score updates; slow down', {
         details: { scope: refused.scope, retryAfterMs: refused.result.retryAfterMs },
         retryAfterSec: Math.max(1, Math.ceil(refused.result.retryAfterMs / 1000)),
@@ -106,14 +112,30 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
   async submit(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
     const { options } = this;
     const now = options.now ?? Date.now;
-    const { type, rule } = checkActionType(options.actions, request.actionType);
-    checkIncrement(rule, request.scoreIncrement);
-    checkTimestamp(request.timestamp, now(), options.timestampToleranceMs);
-    if (!verifySignature(options.hmacSecretKey, request, request.clientSignature)) {
-      throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
-    }
+    const check = this.check;
+    const { type, rule } = check('action_type', () => checkActionType(options.actions, request.actionType));
+    check('increment', () => checkIncrement(rule, request.scoreIncrement));
+    check('timestamp', () => checkTimestamp(request.timestamp, now(), options.timestampToleranceMs));
+    check('signature', () => {
+      if (!verifySignature(options.hmacSecretKey, request, request.clientSignature)) {
+        throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
+      }
+    });
     const cached = await this.cachedAction(request.actionId);
-    if (cached) throw duplicate(principal, cached);
+    check('replay', () => {
+      if (cached) throw duplicate(principal, cached);
+    });
+    const claimed = context.claimedDurationMs;
+    if (claimed !== undefined) {
+      check('claimed_duration', () => {
+        if (claimed < rule.minDurationMs) {
+          throw forbidden('TOO_FAST', `This action cannot be completed in less than ${rule.minDurationMs} ms`, {
+            duration: claimed,
+            minDuration: rule.minDurationMs,
+          });
+        }
+      });
+    }
 
     await options.users.ensure(principal);
     const update = {
@@ -131,6 +153,12 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       options.users.forget(principal.userId);
       await options.users.ensure(principal);
       outcome = await options.store.applyUpdate(update);
+    }
+    const metrics = options.metrics;
+    if (metrics) {
+      const failed = outcomeCheck(outcome);
+      if (failed) metrics.fraudCheck(failed, false);
+      else for (const passed of ['replay', 'account_frozen', 'min_duration'] as const) metrics.fraudCheck(passed, true);
     }
     if (outcome.kind !== 'applied') throw refusal(principal, outcome);
 
@@ -153,6 +181,18 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     this.emit('applied', { ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement, previousRank });
     return result;
   }
+
+  /** Runs one check and counts its result in fraud_checks_total. */
+  private readonly check = <T>(name: FraudCheck, run: () => T): T => {
+    try {
+      const result = run();
+      if (name !== 'replay') this.options.metrics?.fraudCheck(name, true);
+      return result;
+    } catch (error) {
+      this.options.metrics?.fraudCheck(name, false);
+      throw error;
+    }
+  };
 
   private async cachedAction(actionId: string): Promise<AppliedAction | null> {
     try {
@@ -182,6 +222,20 @@ function duplicate(principal: Principal, original: AppliedAction | null): AppErr
       ? { userId: original.userId, newScore: original.newScore, appliedAt: new Date(original.appliedAtMs).toISOString() }
       : undefined,
   });
+}
+
+/** The check a database outcome failed, if any. */
+function outcomeCheck(outcome: UpdateOutcome): FraudCheck | null {
+  switch (outcome.kind) {
+    case 'duplicate':
+      return 'replay';
+    case 'frozen':
+      return 'account_frozen';
+    case 'too-fast':
+      return 'min_duration';
+    default:
+      return null;
+  }
 }
 
 function refusal(principal: Principal, outcome: Exclude<UpdateOutcome, { kind: 'applied' }>): AppError {
