@@ -17,6 +17,9 @@ import { createValidatorCompiler } from './http/validation.js';
 import { Metrics } from './metrics/metrics.js';
 import { instrumentRequests, metricsRoutes } from './metrics/metrics-routes.js';
 import { adminRoutes } from './integrity/admin-routes.js';
+import { AlertWebhook } from './integrity/alert-webhook.js';
+import { IntegrityService } from './integrity/integrity-service.js';
+import { userRoutes } from './users/user-routes.js';
 import { compatRoutes } from './compat/compat-routes.js';
 import { leaderboardRoutes } from './leaderboard/leaderboard-routes.js';
 import { LeaderboardService } from './leaderboard/leaderboard-service.js';
@@ -47,6 +50,7 @@ export interface AppServices {
   scores: ScoreService;
   users: UserProvisioner;
   players: PlayerLookup;
+  integrity: IntegrityService;
 }
 
 export interface BuildAppOptions {
@@ -151,12 +155,28 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     replayCache: backends.replayCache,
     userCache: backends.userCache,
     userLimiter: backends.userLimiter,
+    flaggedLimiter: backends.flaggedLimiter,
     ipLimiter: backends.ipLimiter,
     log,
     metrics,
   });
   const players = new PlayerLookup({ store, leaderboard, userCache: backends.userCache, log });
-  app.decorate('services', { leaderboard, scores, users, players });
+  const integrity = new IntegrityService({
+    store,
+    thresholds: config.anomaly,
+    autoFreeze: config.autoFreeze,
+    penaltyMs: config.flagPenaltyMs,
+    pubsub: backends.pubsub,
+    webhook: config.alertWebhookUrl ? new AlertWebhook({ url: config.alertWebhookUrl, log }) : null,
+    metrics,
+    log,
+    onFrozen: (userId) => players.forget(userId),
+  });
+  scores.on('attempt', (attempt) => integrity.observe(attempt));
+  scores.usePenalties(integrity.isPenalized);
+  app.addHook('onReady', () => integrity.start());
+  app.addHook('onClose', () => integrity.stop());
+  app.decorate('services', { leaderboard, scores, users, players, integrity });
   const verifyToken = createTokenVerifier(config.jwtSecret);
   const auth = createAuthHooks({ verifyToken, users });
   let realtime: RealtimeServer | null = null;
@@ -179,11 +199,12 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   });
   await app.register(scoreRoutes, { auth, scores, store, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
-  await app.register(adminRoutes, { auth, store, players });
+  await app.register(adminRoutes, { auth, store, players, integrity });
+  await app.register(userRoutes, { auth, store, players, leaderboard, users, integrity });
   await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
-  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, pubsub: backends.pubsub, log, metrics });
+  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, integrity, pubsub: backends.pubsub, log, metrics });
   metrics.watchConnections(realtime.connectionCount);
   app.decorate('realtime', realtime);
 

@@ -32,6 +32,8 @@ export interface Backends {
   replayCache: KeyValueCache;
   userCache: KeyValueCache;
   userLimiter: RateLimiter;
+  /** The tighter per-user limit of flagged players. */
+  flaggedLimiter: RateLimiter;
   ipLimiter: RateLimiter;
   /** Messages between instances (the `leaderboard:changed` channel). */
   pubsub: PubSub;
@@ -88,6 +90,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
   const limits = (keyPrefix: string, points: number): RateLimiterOptions => ({ points, windowMs: config.rateLimit.windowMs, keyPrefix });
   const userLimits = limits('rl:user:', config.rateLimit.maxRequests);
   const ipLimits = limits('rl:ip:', config.rateLimit.globalMaxRequests);
+  const flaggedLimits = limits('rl:flagged:', config.flaggedMaxRequests);
 
   if (!config.redis) {
     const pubsub = new MemoryPubSub();
@@ -100,6 +103,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
       replayCache: new MemoryKeyValueCache({ maxEntries: 200_000 }),
       userCache: new MemoryKeyValueCache({ maxEntries: 50_000 }),
       userLimiter: new MemoryRateLimiter(userLimits),
+      flaggedLimiter: new MemoryRateLimiter(flaggedLimits),
       ipLimiter: new MemoryRateLimiter(ipLimits),
       pubsub,
       async close() {
@@ -123,6 +127,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
     replayCache: new RedisKeyValueCache({ redis, keyPrefix }),
     userCache: new RedisKeyValueCache({ redis, keyPrefix }),
     userLimiter: new RedisRateLimiter({ ...userLimits, redis, redisKeyPrefix: keyPrefix }),
+    flaggedLimiter: new RedisRateLimiter({ ...flaggedLimits, redis, redisKeyPrefix: keyPrefix }),
     ipLimiter: new RedisRateLimiter({ ...ipLimits, redis, redisKeyPrefix: keyPrefix }),
     pubsub,
     async close() {

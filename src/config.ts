@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from './integrity/anomaly-detectors.js';
 import { DEFAULT_ACTIONS, parseActionCatalogue, type ActionCatalogue } from './scores/action-catalogue.js';
 
 export type Mode = 'embedded' | 'production';
@@ -43,6 +44,14 @@ export interface Config {
   broadcastIntervalMs: number;
   cacheRefreshIntervalMs: number;
   autoFreeze: boolean;
+  /** Thresholds of the anomaly detectors (`ANOMALY_*`). */
+  anomaly: AnomalyThresholds;
+  /** A flagged player's rate limit: updates per window while the penalty lasts. */
+  flaggedMaxRequests: number;
+  /** How long a flag tightens the player's rate limit. */
+  flagPenaltyMs: number;
+  /** Where flags are POSTed as JSON, if anywhere. */
+  alertWebhookUrl: string | null;
   corsOrigins: string[];
   tls: { certFile: string; keyFile: string } | null;
   bodyLimitBytes: number;
@@ -83,6 +92,41 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['true', '1', 'yes', 'on'].includes(lower)) return true;
   if (['false', '0', 'no', 'off'].includes(lower)) return false;
   throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+  return value;
+}
+
+function anomalyThresholds(env: Env): AnomalyThresholds {
+  const d = DEFAULT_THRESHOLDS;
+  return {
+    windowMs: integer(env, 'ANOMALY_WINDOW_MS', d.windowMs, 10_000, 86_400_000),
+    zScore: decimal(env, 'ANOMALY_ZSCORE', d.zScore, 1, 100),
+    minPopulation: integer(env, 'ANOMALY_MIN_POPULATION', d.minPopulation, 3, 1_000_000),
+    minSamples: integer(env, 'ANOMALY_MIN_SAMPLES', d.minSamples, 1, 10_000),
+    regularityCv: decimal(env, 'ANOMALY_REGULARITY_CV', d.regularityCv, 0, 1),
+    regularitySamples: integer(env, 'ANOMALY_REGULARITY_SAMPLES', d.regularitySamples, 3, 24),
+    distinctIps: integer(env, 'ANOMALY_DISTINCT_IPS', d.distinctIps, 2, 10_000),
+    signatureFailures: integer(env, 'ANOMALY_SIGNATURE_FAILURES', d.signatureFailures, 1, 10_000),
+    tooFastRefusals: integer(env, 'ANOMALY_TOO_FAST_REFUSALS', d.tooFastRefusals, 1, 10_000),
+  };
+}
+
+function webhookUrl(env: Env): string | null {
+  const raw = text(env, 'ALERT_WEBHOOK_URL');
+  if (!raw) return null;
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new ConfigError(`ALERT_WEBHOOK_URL must be an http(s) URL, got "${raw}"`);
 }
 
 function trustProxy(env: Env): Config['trustProxy'] {
@@ -222,11 +266,16 @@ export function loadConfig(env: Env = process.env): Config {
     broadcastIntervalMs: integer(env, 'BROADCAST_INTERVAL_MS', 100, 10, 60_000),
     cacheRefreshIntervalMs: integer(env, 'CACHE_REFRESH_INTERVAL_MS', 300_000, 0, 86_400_000),
     autoFreeze: boolean(env, 'AUTO_FREEZE', false),
+    anomaly: anomalyThresholds(env),
+    flaggedMaxRequests: 0,
+    flagPenaltyMs: integer(env, 'FLAG_PENALTY_MS', 3_600_000, 1000, 30 * 86_400_000),
+    alertWebhookUrl: webhookUrl(env),
     corsOrigins,
     tls: certFile && keyFile ? { certFile, keyFile } : null,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: trustProxy(env),
   };
+  config.flaggedMaxRequests = integer(env, 'FLAGGED_RATE_LIMIT_MAX_REQUESTS', Math.max(1, Math.floor(config.rateLimit.maxRequests / 5)), 1, 100_000_000);
   if (nodeEnv === 'production') {
     const missing = (['JWT_SECRET', 'HMAC_SECRET_KEY'] as const).filter((name) => !env[name]);
     if (missing.length > 0) {

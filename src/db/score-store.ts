@@ -72,6 +72,35 @@ export interface HistoryEntry {
   createdAt: Date;
 }
 
+export interface SuspiciousActivity {
+  id: number;
+  userId: string;
+  reason: string;
+  details: Record<string, unknown>;
+  createdAt: Date;
+  username?: string | null;
+  status?: string;
+}
+
+export interface UserExport {
+  user: Row;
+  score: Row | null;
+  history: Row[];
+  suspiciousActivity: SuspiciousActivity[];
+}
+
+function toSuspicious(row: Row): SuspiciousActivity {
+  return {
+    id: row.id as number,
+    userId: row.user_id as string,
+    reason: row.reason as string,
+    details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown>,
+    createdAt: row.created_at as Date,
+    ...(row.username !== undefined ? { username: row.username as string | null } : {}),
+    ...(row.status !== undefined ? { status: row.status as string } : {}),
+  };
+}
+
 const UNIQUE_VIOLATION = '23505';
 const CHECK_VIOLATION = '23514';
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -320,6 +349,60 @@ export class ScoreStore {
       `UPDATE users SET status = $2, frozen_reason = $3, updated_at = now() WHERE id = $1 RETURNING id`,
       [userId, status, status === 'frozen' ? reason : null],
     );
+    return rows.length > 0;
+  }
+
+  /** Records a flag; returns the stored row. */
+  async recordSuspicious(userId: string, reason: string, details: Record<string, unknown>): Promise<SuspiciousActivity> {
+    const [row] = await this.sql.query(
+      `INSERT INTO suspicious_activity (user_id, reason, details) VALUES ($1, $2, $3::jsonb)
+       RETURNING id, user_id, reason, details, created_at`,
+      [userId, reason, JSON.stringify(details)],
+    );
+    return toSuspicious(row!);
+  }
+
+  /** Flags, newest first, optionally of one user; `beforeId` continues from an earlier page. */
+  async listSuspicious(options: { userId?: string; limit: number; beforeId?: number }): Promise<SuspiciousActivity[]> {
+    const rows = await this.sql.query(
+      `SELECT a.id, a.user_id, a.reason, a.details, a.created_at, u.username, u.status
+       FROM suspicious_activity a JOIN users u ON u.id = a.user_id
+       WHERE ($1::text IS NULL OR a.user_id = $1) AND ($2::bigint IS NULL OR a.id < $2::bigint)
+       ORDER BY a.id DESC LIMIT $3`,
+      [options.userId ?? null, options.beforeId ?? null, options.limit],
+    );
+    return rows.map(toSuspicious);
+  }
+
+  /** Everything stored about a user (their right of access), or null when unknown. */
+  async exportUser(userId: string): Promise<UserExport | null> {
+    return this.sql.transaction(async (tx) => {
+      const [user] = await tx.query(
+        `SELECT id, username, email, status, frozen_reason, created_at, updated_at FROM users WHERE id = $1`,
+        [userId],
+      );
+      if (!user) return null;
+      const [score] = await tx.query(
+        `SELECT score, last_updated, total_actions, first_action, last_action, action_last_at FROM scores WHERE user_id = $1`,
+        [userId],
+      );
+      const history = await tx.query(
+        `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
+                user_agent, created_at
+         FROM score_history WHERE user_id = $1 ORDER BY id`,
+        [userId],
+      );
+      const suspicious = await tx.query(
+        `SELECT id, user_id, reason, details, created_at FROM suspicious_activity WHERE user_id = $1 ORDER BY id`,
+        [userId],
+      );
+      return { user, score: score ?? null, history, suspiciousActivity: suspicious.map(toSuspicious) };
+    });
+  }
+
+  /** Erases the user, their score, history and flags (right to erasure); false when unknown. */
+  async eraseUser(userId: string): Promise<boolean> {
+    const rows = await this.sql.query(`DELETE FROM users WHERE id = $1 RETURNING id`, [userId]);
     return rows.length > 0;
   }
 

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import type { ScoreStore } from '../db/score-store.js';
 import { AppError } from '../errors.js';
+import type { IntegrityService } from './integrity-service.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { UserIdParams } from '../scores/score-schemas.js';
 import type { PlayerLookup } from '../scores/player-lookup.js';
@@ -11,7 +12,25 @@ export interface AdminRoutesOptions {
   auth: AuthHooks;
   store: ScoreStore;
   players: PlayerLookup;
+  integrity: IntegrityService;
 }
+
+const SuspiciousEntry = Type.Object({
+  id: Type.Integer(),
+  userId: Type.String(),
+  username: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  reason: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+const ActivityData = Type.Object({
+  seconds: Type.Array(
+    Type.Object({ second: Type.Integer(), applied: Type.Integer(), rejected: Type.Record(Type.String(), Type.Integer()) }),
+  ),
+  note: Type.String(),
+});
 
 const StatusData = Type.Object({
   userId: Type.String(),
@@ -20,7 +39,54 @@ const StatusData = Type.Object({
 });
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, options) => {
-  const { auth, store, players } = options;
+  const { auth, store, players, integrity } = options;
+
+  app.get(
+    '/api/v1/admin/suspicious-activity',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Flags raised by the anomaly detectors, newest first',
+        security: [{ bearerAuth: [] }],
+        querystring: Type.Object({
+          userId: Type.Optional(UserIdParams.properties.userId),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'An id from the previous page' })),
+        }),
+        response: { 200: ok(Type.Object({ activity: Type.Array(SuspiciousEntry), nextBefore: Type.Union([Type.Integer(), Type.Null()]) })), ...errorResponses },
+      },
+      onRequest: auth.requireAdmin,
+    },
+    async (request) => {
+      const { userId, limit, before } = request.query;
+      const rows = await store.listSuspicious({ userId, limit, beforeId: before });
+      return {
+        success: true as const,
+        data: {
+          activity: rows.map((row) => ({ ...row, username: row.username ?? null, status: row.status ?? 'active', createdAt: row.createdAt.toISOString() })),
+          nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null,
+        },
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/activity',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: "Score updates applied and refused per second (this instance's traffic), for the dashboard's charts",
+        security: [{ bearerAuth: [] }],
+        querystring: Type.Object({ seconds: Type.Integer({ minimum: 10, maximum: 600, default: 300 }) }),
+        response: { 200: ok(ActivityData), ...errorResponses },
+      },
+      onRequest: auth.requireAdmin,
+    },
+    async (request) => ({
+      success: true as const,
+      data: { seconds: integrity.activityWindow(request.query.seconds), note: 'counts of the instance that answered' },
+    }),
+  );
 
   async function setStatus(userId: string, status: 'active' | 'frozen', reason: string | null) {
     if (!(await store.setStatus(userId, status, reason))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);

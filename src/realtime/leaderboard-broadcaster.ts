@@ -47,13 +47,15 @@ export class LeaderboardBroadcaster {
   private pending = false;
   private localDirty = false;
   private lastFlushAtMs = 0;
-  private lastSentChangedAtMs = -1;
+  private lastSent: TopSnapshot = { entries: [], changedAtMs: -1 };
   private cause: TopCause | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly onDirty = () => {
     this.localDirty = true;
     this.schedule();
   };
+  /** A read elsewhere (a rebuild, the polling endpoint) found a change: broadcast it too. */
+  private readonly onChanged = () => this.schedule();
 
   constructor(options: BroadcasterOptions) {
     this.options = options;
@@ -62,9 +64,10 @@ export class LeaderboardBroadcaster {
 
   async start(): Promise<void> {
     this.options.leaderboard.on('top-dirty', this.onDirty);
+    this.options.leaderboard.on('top-changed', this.onChanged);
     this.unsubscribe = await this.options.pubsub.subscribe(TOP_CHANGED_CHANNEL, (raw) => this.onMessage(raw));
-    // What is on the board now counts as already sent: snapshots on connect carry it.
-    this.lastSentChangedAtMs = this.options.leaderboard.currentTop().changedAtMs;
+    // What is on the board now counts as sent (seq 0): snapshots on connect carry it.
+    this.lastSent = this.options.leaderboard.currentTop();
   }
 
   /** Remembers the update that moved the top, for the next broadcast's legacy payload. */
@@ -72,13 +75,18 @@ export class LeaderboardBroadcaster {
     this.cause = cause;
   }
 
-  /** The state a newly connected client starts from. */
+  /**
+   * The state a newly connected client starts from: exactly what the last broadcast carried, with
+   * its seq, so a seq always names one content. A change not broadcast yet follows within the
+   * interval as the next seq.
+   */
   current(): { snapshot: TopSnapshot; seq: number } {
-    return { snapshot: this.options.leaderboard.currentTop(), seq: this.seq };
+    return { snapshot: this.lastSent, seq: this.seq };
   }
 
   async stop(): Promise<void> {
     this.options.leaderboard.off('top-dirty', this.onDirty);
+    this.options.leaderboard.off('top-changed', this.onChanged);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.unsubscribe?.().catch(() => undefined);
@@ -120,8 +128,8 @@ export class LeaderboardBroadcaster {
         void this.options.pubsub.publish(TOP_CHANGED_CHANNEL, JSON.stringify(message));
       }
       const snapshot = await this.options.leaderboard.refreshTop();
-      if (snapshot.changedAtMs !== this.lastSentChangedAtMs) {
-        this.lastSentChangedAtMs = snapshot.changedAtMs;
+      if (snapshot.changedAtMs !== this.lastSent.changedAtMs) {
+        this.lastSent = snapshot;
         this.seq += 1;
         this.options.send(snapshot, this.seq, this.cause);
       }

@@ -33,6 +33,8 @@ export interface ServerToClientEvents {
   leaderboard_changed: (payload: LegacyEventPayload) => void;
   score_updated: (payload: LegacyEventPayload) => void;
   user_position_changed: (payload: LegacyEventPayload) => void;
+  /** To admin sockets: a new suspicious-activity flag. */
+  'suspicious:flagged': (payload: { id: number; userId: string; reason: string; details: Record<string, unknown>; createdAt: string; frozen: boolean }) => void;
 }
 
 export type AuthenticateAck = (result: { ok: true; userId: string } | { ok: false; error: string }) => void;
@@ -50,6 +52,8 @@ export interface SocketData {
 
 /** Rooms: v1 and legacy clients never share one, so neither receives the other's events. */
 export const rooms = {
+  /** Sockets whose token carries the admin role. */
+  admin: 'admin',
   leaderboard: (protocol: Protocol) => (protocol === 'legacy' ? 'legacy:leaderboard' : 'leaderboard'),
   user: (protocol: Protocol, userId: string) => (protocol === 'legacy' ? `legacy:user:${userId}` : `user:${userId}`),
 };

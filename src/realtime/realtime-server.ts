@@ -7,8 +7,10 @@ import type { TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
+import type { SuspiciousActivity } from '../db/score-store.js';
 import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
 import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
@@ -33,6 +35,7 @@ export interface RealtimeOptions {
   users: UserProvisioner;
   leaderboard: LeaderboardService;
   scores: ScoreService;
+  integrity?: IntegrityService;
   pubsub: PubSub;
   log: FastifyBaseLogger;
   metrics?: Metrics;
@@ -123,9 +126,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   });
   await broadcaster.start();
 
-  async function sendSnapshot(socket: LiveSocket): Promise<void> {
-    // Re-read (single flight, shared by every socket connecting meanwhile): a broadcast may be pending.
-    await leaderboard.refreshTop().catch((error: unknown) => log.warn({ err: error }, 'top refresh failed'));
+  function sendSnapshot(socket: LiveSocket): void {
     const { snapshot, seq } = broadcaster.current();
     const payload = snapshotPayload(snapshot, seq);
     if (socket.data.protocol === 'legacy') {
@@ -141,13 +142,14 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     if (socket.data.userId && socket.data.userId !== principal.userId) await socket.leave(rooms.user(protocol, socket.data.userId));
     socket.data.userId = principal.userId;
     await socket.join(rooms.user(protocol, principal.userId));
+    if (principal.isAdmin && protocol === 'v1') await socket.join(rooms.admin);
   }
 
   async function joinLeaderboard(socket: LiveSocket): Promise<void> {
     const room = rooms.leaderboard(socket.data.protocol);
     if (socket.rooms.has(room)) return;
     await socket.join(room);
-    await sendSnapshot(socket);
+    sendSnapshot(socket);
   }
 
   io.use((socket, next) => {
@@ -175,7 +177,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     // A recovered socket got its rooms and missed events back; a snapshot still resynchronises it.
     const authenticated = socket.data.userId !== null;
     if (authenticated || config.leaderboardPublic) void joinLeaderboard(socket);
-    else if (socket.recovered) void sendSnapshot(socket);
+    else if (socket.recovered) sendSnapshot(socket);
 
     socket.on('authenticate', (payload, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
@@ -212,9 +214,21 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     }
   };
   scores.on('applied', onApplied);
+  const onFlagged = (flag: SuspiciousActivity & { frozen: boolean }) => {
+    io.to(rooms.admin).emit('suspicious:flagged', {
+      id: flag.id,
+      userId: flag.userId,
+      reason: flag.reason,
+      details: flag.details,
+      createdAt: flag.createdAt.toISOString(),
+      frozen: flag.frozen,
+    });
+  };
+  options.integrity?.on('flagged', onFlagged);
 
   app.addHook('preClose', async () => {
     scores.off('applied', onApplied);
+    options.integrity?.off('flagged', onFlagged);
     await broadcaster.stop();
     // Open sockets would keep the HTTP server from closing.
     io.local.disconnectSockets(true);

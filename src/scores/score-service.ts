@@ -60,6 +60,8 @@ export interface ScoreServiceOptions {
   /** Cached user score lookups, dropped when the user's score changes. */
   userCache: KeyValueCache;
   userLimiter: RateLimiter;
+  /** The tighter per-user limit of flagged players (FLAGGED_RATE_LIMIT_MAX_REQUESTS). */
+  flaggedLimiter?: RateLimiter;
   /** Per client IP address across every user (`RATE_LIMIT_GLOBAL_MAX_REQUESTS`). */
   ipLimiter: RateLimiter;
   log: FastifyBaseLogger;
@@ -67,10 +69,24 @@ export interface ScoreServiceOptions {
   now?: () => number;
 }
 
+/** Every score-update attempt of an authenticated player, accepted or refused: the detectors' input. */
+export interface ScoreAttemptEvent {
+  userId: string;
+  atMs: number;
+  ipAddress: string | null;
+  /** `applied`, or the refusal: its `details.reason` for a 403, else its code. */
+  outcome: string;
+  increment?: number;
+}
+
 export interface ScoreServiceEvents {
   /** After every applied update (its commit and its rank): live events, metrics, detectors. */
   applied: [AppliedScoreEvent];
+  attempt: [ScoreAttemptEvent];
 }
+
+/** Decides whether a player's limits are tightened (a flag); the integrity service answers. */
+export type PenaltyCheck = (userId: string) => boolean;
 
 /** How long an applied action id stays in the replay cache; the database's unique index is the truth after that. */
 export const PROCESSED_ACTION_TTL_SEC = 3600;
@@ -84,8 +100,15 @@ export function replayKey(actionId: string): string {
  * caches and the rank index, in that order, only after the commit.
  */
 export class ScoreService extends EventEmitter<ScoreServiceEvents> {
+  private penalized: PenaltyCheck = () => false;
+
   constructor(private readonly options: ScoreServiceOptions) {
     super();
+  }
+
+  /** Who is under a tightened limit (set by the integrity service). */
+  usePenalties(check: PenaltyCheck): void {
+    this.penalized = check;
   }
 
   /**
@@ -93,14 +116,21 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
    * is even parsed, so every attempt counts, malformed ones included.
    */
   async admit(principal: Principal, ipAddress: string | null): Promise<void> {
-    const [user, ip] = await Promise.all([
+    const flaggedLimiter = this.penalized(principal.userId) ? this.options.flaggedLimiter : undefined;
+    const [user, ip, flagged] = await Promise.all([
       this.options.userLimiter.consume(principal.userId),
       this.options.ipLimiter.consume(ipAddress ?? 'unknown'),
+      flaggedLimiter?.consume(principal.userId),
     ]);
-    const refused = !user.allowed ? { scope: 'user' as const, result: user } : !ip.allowed ? { scope: 'global' as const, result: ip } : null;
+    const refused =
+      !user.allowed ? { scope: 'user' as const, result: user }
+      : flagged && !flagged.allowed ? { scope: 'user' as const, result: flagged }
+      : !ip.allowed ? { scope: 'global' as const, result: ip }
+      : null;
     this.options.metrics?.fraudCheck('rate_limit', refused === null);
     if (refused) {
       this.options.metrics?.rateLimited(refused.scope);
+      this.emitAttempt(principal.userId, ipAddress, 'RATE_LIMIT_EXCEEDED');
       throw new AppError('RATE_LIMIT_EXCEEDED', 'Too many score updates; slow down', {
         details: { scope: refused.scope, retryAfterMs: refused.result.retryAfterMs },
         retryAfterSec: Math.max(1, Math.ceil(refused.result.retryAfterMs / 1000)),
@@ -110,6 +140,25 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
 
   /** Checks and applies one update for `principal`; throws an AppError for every refusal. */
   async submit(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
+    try {
+      const result = await this.apply(principal, request, context);
+      this.emitAttempt(principal.userId, context.ipAddress, 'applied', request.scoreIncrement);
+      return result;
+    } catch (error) {
+      if (error instanceof AppError) {
+        const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+        this.emitAttempt(principal.userId, context.ipAddress, typeof reason === 'string' ? reason : error.code);
+      }
+      throw error;
+    }
+  }
+
+  private emitAttempt(userId: string, ipAddress: string | null, outcome: string, increment?: number): void {
+    if (this.listenerCount('attempt') === 0) return;
+    this.emit('attempt', { userId, atMs: (this.options.now ?? Date.now)(), ipAddress, outcome, increment });
+  }
+
+  private async apply(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
     const { options } = this;
     const now = options.now ?? Date.now;
     const check = this.check;

@@ -27,8 +27,13 @@ for (const { mode, skip } of MODES) {
     it('sends the current top 10 on connect, to anonymous spectators of a public board', async () => {
       await t.post('alice', t.body({ scoreIncrement: 40 }));
       await t.post('bob', t.body({ scoreIncrement: 20 }));
+      await sleep(250);
+      const settled = await open();
+      const first = await settled.next('leaderboard:update');
+      assert.equal(first.leaderboard.length, 2, 'once broadcast, the snapshot on connect holds the change');
       const spectator = await open();
-      const snapshot = await spectator.next('leaderboard:update');
+      // The snapshot is the last broadcast; a change made just before follows within the interval.
+      const snapshot = await spectator.next('leaderboard:update', (p) => p.leaderboard.length === 2);
       assert.deepEqual(snapshot.leaderboard.map((e: { userId: string; score: number; rank: number }) => [e.rank, e.userId, e.score]), [
         [1, 'alice', 40],
         [2, 'bob', 20],

@@ -1,0 +1,76 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AuthHooks } from '../auth/auth-hooks.js';
+import { requireSelfOrAdmin } from '../auth/auth-hooks.js';
+import type { ScoreStore } from '../db/score-store.js';
+import { AppError } from '../errors.js';
+import { errorResponses, ok } from '../http/envelope.js';
+import type { IntegrityService } from '../integrity/integrity-service.js';
+import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { PlayerLookup } from '../scores/player-lookup.js';
+import { UserIdParams } from '../scores/score-schemas.js';
+import type { UserProvisioner } from './user-provisioner.js';
+
+export interface UserRoutesOptions {
+  auth: AuthHooks;
+  store: ScoreStore;
+  players: PlayerLookup;
+  leaderboard: LeaderboardService;
+  users: UserProvisioner;
+  integrity: IntegrityService;
+}
+
+/** The player's rights over their data: access (export) and erasure. */
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
+  const { auth, store, players, leaderboard, users, integrity } = options;
+
+  app.get(
+    '/api/v1/users/:userId/export',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Everything stored about a user: profile, score, full history, flags (the user or an admin)',
+        security: [{ bearerAuth: [] }],
+        params: UserIdParams,
+        response: { 200: ok(Type.Object({}, { additionalProperties: true })), ...errorResponses },
+      },
+      onRequest: auth.requireUser,
+    },
+    async (request, reply) => {
+      const { userId } = request.params;
+      requireSelfOrAdmin(request, userId);
+      const data = await store.exportUser(userId);
+      if (!data) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
+      reply.header('content-disposition', `attachment; filename="scoreboard-export-${encodeURIComponent(userId)}.json"`);
+      return { success: true as const, data: { exportedAt: new Date().toISOString(), ...data } };
+    },
+  );
+
+  app.delete(
+    '/api/v1/users/:userId',
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'Erase a user, their score, history and flags (the user or an admin); the leaderboard updates live',
+        security: [{ bearerAuth: [] }],
+        params: UserIdParams,
+        response: { 200: ok(Type.Object({ userId: Type.String(), erased: Type.Literal(true) })), ...errorResponses },
+      },
+      onRequest: auth.requireUser,
+    },
+    async (request) => {
+      const { userId } = request.params;
+      const principal = requireSelfOrAdmin(request, userId);
+      if (!(await store.eraseUser(userId))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
+      users.forget(userId);
+      integrity.forget(userId);
+      // The rows are gone; a cache that cannot be told now is repaired by the next rebuild.
+      await Promise.all([
+        players.forget(userId),
+        leaderboard.remove(userId).catch((error: unknown) => request.log.warn({ err: error }, 'rank index removal failed')),
+      ]);
+      request.log.warn({ userId, by: principal.userId }, 'user erased');
+      return { success: true as const, data: { userId, erased: true as const } };
+    },
+  );
+};
