@@ -9,6 +9,7 @@ import { createLogger } from '../logger.js';
 import { signAction } from '../scores/signature.js';
 import { resolveSecrets, withSecrets } from '../secrets.js';
 import { closeOnSignals, startServer } from '../server.js';
+import { parseDurationMs, runSimulation } from './simulate.js';
 
 const USAGE = `Usage: scoreboard <command> [options]
 
@@ -19,6 +20,10 @@ Commands:
                              Print a JWT signed with the configured JWT_SECRET
   sign [--action TYPE] [--score N] [--action-id UUID] [--timestamp ISO]
                              Print a score update body signed with the configured HMAC_SECRET_KEY
+  simulate [--players 20] [--rate 5] [--url URL] [--duration 30s] [--prefix sim-]
+                             Simulated players post signed score updates to a running server (--rate:
+                             updates/s in all; --url default http://localhost:PORT; until Ctrl-C
+                             unless --duration), with a progress line
   rebuild-cache              Rebuild the rank index (Redis or memory) from the database and exit
 
 Configuration comes from the environment (see README); development secrets live in DATA_DIR.`;
@@ -106,6 +111,74 @@ async function rebuildCache(): Promise<void> {
   }
 }
 
+async function simulate(args: string[]): Promise<void> {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        players: { type: 'string' },
+        rate: { type: 'string' },
+        url: { type: 'string' },
+        duration: { type: 'string' },
+        prefix: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    fail(`simulate: ${(error as Error).message}`);
+  }
+  const players = Number(values.players ?? 20);
+  if (!/^\d+$/.test(values.players ?? '20') || players < 1 || players > 10_000) fail('--players must be a whole number from 1 to 10000');
+  const rate = Number(values.rate ?? 5);
+  if (!/^\d*\.?\d+$/.test(values.rate ?? '5') || !(rate > 0) || rate > 100_000) fail('--rate must be a positive number of updates per second (all players together)');
+  const durationMs = values.duration === undefined ? undefined : parseDurationMs(values.duration);
+  if (values.duration !== undefined && durationMs === undefined) fail('--duration must be a positive duration like 30s, 2m or 1h');
+  const prefix = values.prefix ?? 'sim-';
+  if (!USER_ID_PATTERN.test(`${prefix}${players}`)) fail('--prefix must be printable ASCII without spaces (user ids are <prefix><number>, at most 128 characters)');
+  const config = configWithSecrets();
+  const url = values.url ?? `http://localhost:${config.port}`;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) fail(`--url must be an http:// or https:// URL, got "${url}"`);
+
+  // Ctrl-C (or SIGTERM): stop sending, let in-flight requests finish, print the summary. Twice: quit now.
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await runSimulation({
+      url,
+      players,
+      ratePerSec: rate,
+      durationMs,
+      jwtSecret: config.jwtSecret!,
+      hmacSecretKey: config.hmacSecretKey!,
+      actions: config.actions,
+      rateLimit: config.rateLimit,
+      userIdPrefix: prefix,
+      signal: controller.signal,
+      output: process.stdout,
+    });
+    if (summary.error) {
+      process.stderr.write(`scoreboard: ${summary.error}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 async function start(): Promise<void> {
   const server = await startServer(loadConfig());
   closeOnSignals(server);
@@ -123,6 +196,8 @@ export async function main(argv: string[]): Promise<void> {
         return token(args);
       case 'sign':
         return sign(args);
+      case 'simulate':
+        return await simulate(args);
       case 'rebuild-cache':
         return await rebuildCache();
       case undefined:
