@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,6 +10,7 @@ import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { registerErrorHandlers, sendError } from './http/error-handler.js';
+import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/health-routes.js';
 import { pageRoutes } from './http/page-routes.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -89,13 +89,10 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandlers(app);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
   const metrics = new Metrics();
   instrumentRequests(app, metrics);
 
-  await app.register(helmet, {
+  const headers = securityHeaders({
     // The pages load only their own scripts and styles; the API answers JSON.
     contentSecurityPolicy: {
       directives: {
@@ -111,8 +108,11 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
         upgradeInsecureRequests: options.https ? [] : null,
       },
     },
-    hsts: Boolean(options.https),
+    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(headers).header('x-request-id', request.id);
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
