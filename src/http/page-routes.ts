@@ -14,7 +14,7 @@ const PAGES: Record<string, { file: string; type: string }> = {
 export const pageRoutes: FastifyPluginAsync = async (app) => {
   for (const [path, page] of Object.entries(PAGES)) {
     const content = readFileSync(`${WEB_DIR}${page.file}`);
-    app.get(path, async (_request, reply) =>
+    app.get(path, { schema: { hide: true } }, async (_request, reply) =>
       reply.type(page.type).header('cache-control', 'no-cache').send(content),
     );
   }
