@@ -6,7 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { ChangesData, ChangesQuery, LeaderboardData, LeaderboardQuery } from './leaderboard-schemas.js';
 import type { LeaderboardService } from './leaderboard-service.js';
-import type { RankedEntry } from './rank-entry.js';
+import { toLeaderboardEntry, type RankedEntry } from './rank-entry.js';
 
 export interface LeaderboardRoutesOptions {
   auth: AuthHooks;
@@ -14,17 +14,6 @@ export interface LeaderboardRoutesOptions {
   /** When false, reading the leaderboard needs a token. */
   leaderboardPublic: boolean;
   metrics: Metrics;
-}
-
-/** The API's shape of an entry. */
-export function toLeaderboardEntry(entry: RankedEntry) {
-  return {
-    rank: entry.rank,
-    userId: entry.userId,
-    username: entry.username,
-    score: entry.score,
-    lastUpdated: new Date(entry.lastUpdatedMs).toISOString(),
-  };
 }
 
 function etagOf(entries: RankedEntry[]): string {

@@ -16,6 +16,26 @@ export interface RankedEntry extends RankEntry {
   rank: number;
 }
 
+/** An entry as the API and every live event carry it. */
+export interface LeaderboardEntry {
+  rank: number;
+  userId: string;
+  username: string | null;
+  score: number;
+  /** ISO 8601: when the player reached this score. */
+  lastUpdated: string;
+}
+
+export function toLeaderboardEntry(entry: RankedEntry): LeaderboardEntry {
+  return {
+    rank: entry.rank,
+    userId: entry.userId,
+    username: entry.username,
+    score: entry.score,
+    lastUpdated: new Date(entry.lastUpdatedMs).toISOString(),
+  };
+}
+
 /**
  * The one leaderboard order: score descending, then whoever reached it first, then user id
  * ascending in byte order. SQL (`ORDER BY score DESC, last_updated ASC, user_id COLLATE "C" ASC`),

@@ -1,11 +1,7 @@
+import type { LeaderboardEntry } from '../leaderboard/rank-entry.js';
+
 /** The leaderboard entry as every live event and the REST API carry it. */
-export interface LiveEntry {
-  rank: number;
-  userId: string;
-  username: string | null;
-  score: number;
-  lastUpdated: string;
-}
+export type LiveEntry = LeaderboardEntry;
 
 export interface LeaderboardUpdatePayload {
   leaderboard: LiveEntry[];

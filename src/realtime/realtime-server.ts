@@ -9,7 +9,7 @@ import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
 import type { SuspiciousActivity } from '../db/score-store.js';
 import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
-import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import { toLeaderboardEntry } from '../leaderboard/rank-entry.js';
 import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';
@@ -19,7 +19,6 @@ import {
   rooms,
   type ClientToServerEvents,
   type LegacyEventPayload,
-  type LiveEntry,
   type Protocol,
   type ServerToClientEvents,
   type SocketData,
@@ -49,16 +48,6 @@ export interface RealtimeServer {
 
 /** How long a disconnected client's rooms and missed events are kept for it to recover. */
 const RECOVERY_WINDOW_MS = 2 * 60 * 1000;
-
-function toLiveEntry(entry: RankedEntry): LiveEntry {
-  return {
-    rank: entry.rank,
-    userId: entry.userId,
-    username: entry.username,
-    score: entry.score,
-    lastUpdated: new Date(entry.lastUpdatedMs).toISOString(),
-  };
-}
 
 function legacyPayload(event: LegacyEventPayload['event'], cause: TopCause | null, timestamp: string): LegacyEventPayload {
   return {
@@ -102,7 +91,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   });
 
   const snapshotPayload = (snapshot: TopSnapshot, seq: number) => ({
-    leaderboard: snapshot.entries.map(toLiveEntry),
+    leaderboard: snapshot.entries.map(toLeaderboardEntry),
     timestamp: new Date().toISOString(),
     seq,
   });
