@@ -2,6 +2,7 @@ import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { compareEntries, type RankEntry, type RankedEntry } from '../../src/leaderboard/rank-entry.js';
 import type { RankIndex } from '../../src/leaderboard/rank-index.js';
+import { prng, shuffle } from '../helpers/random.js';
 
 export interface RankIndexContractOptions {
   /** A reason to skip the whole suite (e.g. no server configured), or false to run it. */
@@ -15,24 +16,7 @@ function entry(userId: string, score: number, lastUpdatedMs = T0, version = 1, u
 }
 
 /** mulberry32: a small seeded PRNG, so a failing randomised case fails the same way every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
 
 function ranked(entries: RankEntry[]): RankedEntry[] {
   return [...entries].sort(compareEntries).map((e, i) => ({ ...e, rank: i + 1 }));

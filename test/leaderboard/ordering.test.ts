@@ -13,26 +13,10 @@ import { RedisRankIndex } from '../../src/leaderboard/rank-index-redis.js';
 import { FAST_ACTIONS, MODES, actionsFile, createTestApp, type TestApp } from '../helpers/app.js';
 import pg from 'pg';
 import { SKIP_POSTGRES, SKIP_REDIS, TEST_DATABASE_URL, createTestDatabase, createTestRedis, uniqueName } from '../helpers/services.js';
+import { prng, shuffle } from '../helpers/random.js';
 
 /** mulberry32: seeded, so the fixed set of entries is the same on every run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
 
 const T0 = 1_700_000_000_000;
 

@@ -6,24 +6,9 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { signAction } from '../../src/scores/signature.js';
 import { FAST_ACTIONS, MODES, TEST_HMAC_KEY, actionsFile, createTestApp, type TestApp } from '../helpers/app.js';
+import { prng } from '../helpers/random.js';
+import { DESIGN_STATUS, type DesignCode } from '../helpers/design.js';
 
-/** The error table of DESIGN section 3. */
-const DESIGN_STATUS: Record<string, number> = {
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  INVALID_REQUEST: 400,
-  INVALID_ACTION: 400,
-  SCORE_VALIDATION_FAILED: 400,
-  TIMESTAMP_OUT_OF_RANGE: 400,
-  DUPLICATE_ACTION: 409,
-  USER_NOT_FOUND: 404,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMIT_EXCEEDED: 429,
-  DATABASE_ERROR: 500,
-  CACHE_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-};
 
 const SEED = 0x5c0b0a2d;
 const PLAYER = 'hostile-player';
@@ -31,17 +16,6 @@ const UPDATE_URL = '/api/v1/scores/update';
 const FIELDS = ['actionId', 'actionType', 'scoreIncrement', 'timestamp', 'clientSignature'] as const;
 type Field = (typeof FIELDS)[number];
 
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Hostile {
   family: string;
@@ -116,7 +90,7 @@ function violation(res: LightMyRequestResponse): string | null {
   if (body.success !== false || !error || typeof error !== 'object') return `status ${res.statusCode} without the error envelope`;
   const code = String(error.code);
   if (!(code in DESIGN_STATUS)) return `unknown code ${code}`;
-  if (DESIGN_STATUS[code] !== res.statusCode) return `code ${code} with status ${res.statusCode}`;
+  if (DESIGN_STATUS[code as DesignCode] !== res.statusCode) return `code ${code} with status ${res.statusCode}`;
   if (typeof error.message !== 'string' || error.message === '') return 'no message';
   if (typeof error.timestamp !== 'string' || new Date(error.timestamp).toISOString() !== error.timestamp) return 'timestamp is not ISO 8601';
   const requestId = res.headers['x-request-id'];

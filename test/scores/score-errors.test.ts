@@ -18,25 +18,9 @@ import {
   type ScoreBody,
   type TestApp,
 } from '../helpers/app.js';
+import { DESIGN_STATUS, type DesignCode } from '../helpers/design.js';
 
-/** The error table of DESIGN section 3, restated here so that a drift in src/ is caught. */
-const DESIGN_STATUS = {
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  INVALID_REQUEST: 400,
-  INVALID_ACTION: 400,
-  SCORE_VALIDATION_FAILED: 400,
-  TIMESTAMP_OUT_OF_RANGE: 400,
-  DUPLICATE_ACTION: 409,
-  USER_NOT_FOUND: 404,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMIT_EXCEEDED: 429,
-  DATABASE_ERROR: 500,
-  CACHE_ERROR: 500,
-  SERVICE_UNAVAILABLE: 503,
-} as const;
-type Code = keyof typeof DESIGN_STATUS;
+type Code = DesignCode;
 
 type Response = LightMyRequestResponse;
 

@@ -1,0 +1,19 @@
+/** The error table of DESIGN section 3, restated for the tests so that a drift in src/ is caught. */
+export const DESIGN_STATUS = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  INVALID_REQUEST: 400,
+  INVALID_ACTION: 400,
+  SCORE_VALIDATION_FAILED: 400,
+  TIMESTAMP_OUT_OF_RANGE: 400,
+  DUPLICATE_ACTION: 409,
+  USER_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMIT_EXCEEDED: 429,
+  DATABASE_ERROR: 500,
+  CACHE_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type DesignCode = keyof typeof DESIGN_STATUS;
