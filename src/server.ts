@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createTokenSigner } from './auth/jwt.js';
 import { createBackends, type Backends } from './backends.js';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { resolveSecrets, withSecrets } from './secrets.js';
 
@@ -20,13 +22,67 @@ export interface RunningServer {
 /** How long a graceful shutdown may take before the process exits anyway. */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/** Longest time `close()` keeps accepting connections that clients had already opened. */
+export const SHUTDOWN_DRAIN_MAX_MS = 3_000;
+/** `close()` stops accepting once no connection arrived for this long. */
+const DRAIN_QUIET_MS = 25;
+
+function readTlsFile(variable: 'TLS_CERT_FILE' | 'TLS_KEY_FILE', file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new ConfigError(`${variable}: cannot read "${file}": ${(error as Error).message}`);
+  }
+}
+
+/** The HTTPS options, checked here so that a bad file is a configuration error naming it. */
+function httpsOptions(tls: NonNullable<Config['tls']>) {
+  const options = { cert: readTlsFile('TLS_CERT_FILE', tls.certFile), key: readTlsFile('TLS_KEY_FILE', tls.keyFile), minVersion: 'TLSv1.3' as const };
+  try {
+    createSecureContext(options);
+  } catch (error) {
+    throw new ConfigError(
+      `TLS_CERT_FILE ("${tls.certFile}") and TLS_KEY_FILE ("${tls.keyFile}") must be a PEM certificate and its private key: ${(error as Error).message}`,
+    );
+  }
+  return options;
+}
+
+/**
+ * Closing the listening socket resets every connection still waiting in the kernel's accept
+ * queue, and Node drops accepted connections whose request it has not parsed yet: both are
+ * requests a client has already sent. So, before closing, keep accepting until no new connection
+ * has arrived for a moment (at most `maxMs`); what is accepted meanwhile is served normally.
+ */
+async function drainPendingConnections(server: Server, maxMs: number): Promise<{ ms: number; arrivals: number; capped: boolean }> {
+  const started = Date.now();
+  let arrivals = 0;
+  if (!server.listening) return { ms: 0, arrivals, capped: false };
+  const arrived = () => {
+    arrivals += 1;
+  };
+  server.on('connection', arrived);
+  server.on('secureConnection', arrived);
+  try {
+    let seen = -1;
+    while (seen !== arrivals && Date.now() - started < maxMs) {
+      seen = arrivals;
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_QUIET_MS));
+      // A timer can fire before the loop polls again: make sure one poll (accepts, reads) ran.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { ms: Date.now() - started, arrivals, capped: seen !== arrivals };
+  } finally {
+    server.off('connection', arrived);
+    server.off('secureConnection', arrived);
+  }
+}
+
 /** Builds everything from the configuration and listens. */
 export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const secrets = resolveSecrets(baseConfig);
   const config = withSecrets(baseConfig, secrets);
-  const https = config.tls
-    ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile), minVersion: 'TLSv1.3' as const }
-    : null;
+  const https = config.tls ? httpsOptions(config.tls) : null;
   const logger = createLogger(config);
   const backends = await createBackends(config, logger);
   let app: FastifyInstance;
@@ -61,6 +117,11 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
     url,
     close() {
       closing ??= (async () => {
+        const drained = await drainPendingConnections(app.server, SHUTDOWN_DRAIN_MAX_MS);
+        app.log[drained.capped ? 'warn' : 'info'](
+          drained,
+          drained.capped ? 'connections were still arriving; stopped accepting anyway' : 'stopped accepting connections',
+        );
         await app.close();
         await backends.close();
       })();

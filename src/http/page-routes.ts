@@ -8,9 +8,11 @@ const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 const PAGES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/admin': { file: 'admin.html', type: 'text/html; charset=utf-8' },
+  '/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
 };
 
-/** The live leaderboard page: static files read once at start. */
+/** The live leaderboard page and the admin dashboard: static files read once at start. */
 export const pageRoutes: FastifyPluginAsync = async (app) => {
   for (const [path, page] of Object.entries(PAGES)) {
     const content = readFileSync(`${WEB_DIR}${page.file}`);
