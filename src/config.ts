@@ -114,6 +114,8 @@ function anomalyThresholds(env: Env): AnomalyThresholds {
     distinctIps: integer(env, 'ANOMALY_DISTINCT_IPS', d.distinctIps, 2, 10_000),
     signatureFailures: integer(env, 'ANOMALY_SIGNATURE_FAILURES', d.signatureFailures, 1, 10_000),
     tooFastRefusals: integer(env, 'ANOMALY_TOO_FAST_REFUSALS', d.tooFastRefusals, 1, 10_000),
+    maxScoreShare: decimal(env, 'ANOMALY_MAX_SCORE_SHARE', d.maxScoreShare, 0.1, 1),
+    maxScoreSamples: integer(env, 'ANOMALY_MAX_SCORE_SAMPLES', d.maxScoreSamples, 2, 10_000),
   };
 }
 

@@ -9,7 +9,7 @@ import { createLogger } from '../logger.js';
 import { signAction } from '../scores/signature.js';
 import { resolveSecrets, withSecrets } from '../secrets.js';
 import { closeOnSignals, startServer } from '../server.js';
-import { parseDurationMs, runSimulation } from './simulate.js';
+import { CHEAT_PROFILE_NAMES, parseDurationMs, runSimulation, spreadCheaters, type CheatProfileName } from './simulate.js';
 
 const USAGE = `Usage: scoreboard <command> [options]
 
@@ -21,9 +21,13 @@ Commands:
   sign [--action TYPE] [--score N] [--action-id UUID] [--timestamp ISO]
                              Print a score update body signed with the configured HMAC_SECRET_KEY
   simulate [--players 20] [--rate 5] [--url URL] [--duration 30s] [--prefix sim-]
+           [--cheaters 0] [--cheat-profiles too-fast,too-regular,too-much-score,many-ips,bad-signature]
                              Simulated players post signed score updates to a running server (--rate:
                              updates/s in all; --url default http://localhost:PORT; until Ctrl-C
-                             unless --duration), with a progress line
+                             unless --duration), with a progress line. --cheaters N adds N cheating
+                             players spread round robin over --cheat-profiles (default all), and the
+                             summary shows who the server flagged and why (many-ips sets
+                             X-Forwarded-For: the server must run with TRUST_PROXY=true to see it)
   rebuild-cache              Rebuild the rank index (Redis or memory) from the database and exit
 
 Configuration comes from the environment (see README); development secrets live in DATA_DIR.`;
@@ -122,6 +126,8 @@ async function simulate(args: string[]): Promise<void> {
         url: { type: 'string' },
         duration: { type: 'string' },
         prefix: { type: 'string' },
+        cheaters: { type: 'string' },
+        'cheat-profiles': { type: 'string' },
       },
     }));
   } catch (error) {
@@ -133,8 +139,22 @@ async function simulate(args: string[]): Promise<void> {
   if (!/^\d*\.?\d+$/.test(values.rate ?? '5') || !(rate > 0) || rate > 100_000) fail('--rate must be a positive number of updates per second (all players together)');
   const durationMs = values.duration === undefined ? undefined : parseDurationMs(values.duration);
   if (values.duration !== undefined && durationMs === undefined) fail('--duration must be a positive duration like 30s, 2m or 1h');
+  const cheaterCount = Number(values.cheaters ?? 0);
+  if (!/^\d+$/.test(values.cheaters ?? '0') || cheaterCount > 10_000) fail('--cheaters must be a whole number from 0 to 10000');
+  const profileNames = (values['cheat-profiles'] ?? CHEAT_PROFILE_NAMES.join(','))
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = profileNames.filter((name) => !(CHEAT_PROFILE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0 || profileNames.length === 0) {
+    fail(`--cheat-profiles must be a comma-separated list of ${CHEAT_PROFILE_NAMES.join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}`);
+  }
+  if (values['cheat-profiles'] !== undefined && cheaterCount === 0) fail('--cheat-profiles needs --cheaters N (how many cheaters)');
   const prefix = values.prefix ?? 'sim-';
-  if (!USER_ID_PATTERN.test(`${prefix}${players}`)) fail('--prefix must be printable ASCII without spaces (user ids are <prefix><number>, at most 128 characters)');
+  const longestId = cheaterCount > 0 ? `${prefix}${[...profileNames].sort((a, b) => b.length - a.length)[0]}-${cheaterCount}` : `${prefix}${players}`;
+  if (!USER_ID_PATTERN.test(`${prefix}${players}`) || !USER_ID_PATTERN.test(longestId)) {
+    fail('--prefix must be printable ASCII without spaces (user ids are <prefix><number> and <prefix><profile>-<number>, at most 128 characters)');
+  }
   const config = configWithSecrets();
   const url = values.url ?? `http://localhost:${config.port}`;
   let parsed: URL | undefined;
@@ -166,6 +186,7 @@ async function simulate(args: string[]): Promise<void> {
       actions: config.actions,
       rateLimit: config.rateLimit,
       userIdPrefix: prefix,
+      cheaters: spreadCheaters(cheaterCount, profileNames as CheatProfileName[]),
       signal: controller.signal,
       output: process.stdout,
     });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createTokenSigner } from '../auth/jwt.js';
@@ -11,8 +11,8 @@ import { signAction } from '../scores/signature.js';
  * The engine (this module's `runSimulation`) owns what every player shares: tokens, signing, HTTP,
  * bookkeeping of what the server's limits will allow, counting, progress. What a player *does* —
  * when it acts and what it claims — is a {@link PlayerProfile}. `honestProfile` keeps every rule, so
- * that the server never refuses it; cheating profiles can be added beside it and simply ignore the
- * readiness the engine reports.
+ * that the server never refuses it; the cheating profiles of {@link CHEAT_PROFILES} run beside it
+ * (`--cheaters N`), each breaking one rule or habit the anti-cheat looks for.
  */
 
 /** What a profile sees of its player. The engine keeps it current before every call. */
@@ -47,11 +47,20 @@ export interface ProfileContext {
   readonly actions: ActionCatalogue;
   /** Uniform in [0, 1). */
   readonly random: () => number;
+  /** The server's per-user limit: at most `maxRequests` attempts per `windowMs`. */
+  readonly rateLimit: { readonly windowMs: number; readonly maxRequests: number };
 }
 
 export interface ChosenAction {
   actionType: string;
   scoreIncrement: number;
+  /** Sign the update with a key other than the server's (a forged update): 403 INVALID_SIGNATURE. */
+  wrongKey?: boolean;
+  /**
+   * Send it with `X-Forwarded-For: <address>`. The server takes the client address from that header
+   * only when it runs with TRUST_PROXY=true; otherwise it sees this machine's address.
+   */
+  forwardedFor?: string;
 }
 
 /** How one kind of player behaves. */
@@ -68,6 +77,23 @@ export interface PlayerProfile {
 
 /** How far behind its plan an honest player may fall before it stops trying to catch up (in mean intervals). */
 const MAX_BACKLOG_INTERVALS = 3;
+
+/** Added to every wait the server's rules impose (clock granularity, the server's own clocks). */
+export const SAFETY_MARGIN_MS = 150;
+
+/**
+ * The window the engine waits out for the per-user limit: Redis counts in whole seconds, rounded up,
+ * so the longer of the two, plus the safety margin.
+ */
+export function bookkeepingWindowMs(windowMs: number): number {
+  return Math.ceil(windowMs / 1000) * 1000 + SAFETY_MARGIN_MS;
+}
+
+/** An honest increment for an action worth at most `maxScore`: 1..maxScore, mostly small (u^3). */
+export function honestIncrement(maxScore: number, random: () => number): number {
+  // About a quarter of TASK_COMPLETEs (max 50) are worth 1 point, half at most 6, few near the max.
+  return Math.min(maxScore, Math.max(1, Math.ceil(maxScore * random() ** 3)));
+}
 
 /**
  * An honest player: acts at irregular, human-looking intervals (0.5 to 1.5 times its mean, catching
@@ -95,12 +121,159 @@ export const honestProfile: PlayerProfile = {
     const ready = types.filter((type) => (player.actionReadyAt.get(type) ?? 0) <= now);
     const pool = ready.length > 0 ? ready : [types.reduce((a, b) => ((player.actionReadyAt.get(a) ?? 0) <= (player.actionReadyAt.get(b) ?? 0) ? a : b))];
     const actionType = pool[Math.floor(random() * pool.length)] ?? types[0]!;
-    const maxScore = actions.get(actionType)?.maxScore ?? 1;
-    // u^3: about a quarter of TASK_COMPLETEs (max 50) are worth 1 point, half at most 6, few near the max.
-    const scoreIncrement = Math.min(maxScore, Math.max(1, Math.ceil(maxScore * random() ** 3)));
-    return { actionType, scoreIncrement };
+    return { actionType, scoreIncrement: honestIncrement(actions.get(actionType)?.maxScore ?? 1, random) };
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Cheaters. Each breaks one rule or habit the anti-cheat looks for (README "Anti-cheat") and keeps
+// the others, so that what flags it is its own behaviour.
+
+/** At least this long between two requests of a cheater, whatever the rules allow (a cheat, not a load test). */
+const MIN_CHEAT_INTERVAL_MS = 100;
+/** How often a `bad-signature` player forges its signature. */
+export const BAD_SIGNATURE_SHARE = 0.5;
+
+/** The action type with the longest minDuration: the wait most worth skipping. */
+function slowestType(actions: ActionCatalogue): string {
+  return [...actions.entries()].reduce((a, b) => (b[1].minDurationMs > a[1].minDurationMs ? b : a))[0];
+}
+
+/** The action type a bot can repeat most often (the shortest minDuration). */
+function quickestType(actions: ActionCatalogue): string {
+  return [...actions.entries()].reduce((a, b) => (b[1].minDurationMs < a[1].minDurationMs ? b : a))[0];
+}
+
+/**
+ * The fixed interval of a `too-regular` bot: its action's minDuration + 50 ms, at least a second, and
+ * slow enough that the per-user limit never holds it back.
+ */
+export function regularIntervalMs(actions: ActionCatalogue, rateLimit: ProfileContext['rateLimit']): number {
+  const rule = actions.get(quickestType(actions))!;
+  return Math.max(1000, rule.minDurationMs + 50, Math.ceil(bookkeepingWindowMs(rateLimit.windowMs) / rateLimit.maxRequests) + 50);
+}
+
+/** A different documentation address (RFC 5737) for every request of a player: 198.51.100.x, 203.0.113.x, 192.0.2.x. */
+export function spoofedAddress(playerIndex: number, request: number): string {
+  const k = playerIndex * 7919 + request;
+  return `${['198.51.100', '203.0.113', '192.0.2'][k % 3]}.${(Math.floor(k / 3) % 254) + 1}`;
+}
+
+/**
+ * `too-fast`: ignores minDuration. Sends the action type with the longest minDuration about twice as
+ * often as that allows (or at the honest pace, if faster), irregularly, keeping only the rate limits:
+ * most of its updates are refused 403 TOO_FAST.
+ */
+export const tooFastProfile: PlayerProfile = {
+  name: 'too-fast',
+  nextDelayMs(player, { now, actions, random }) {
+    const { memo } = player;
+    if (memo.plannedFor !== player.sent) {
+      const rule = actions.get(slowestType(actions))!;
+      const interval = Math.max(MIN_CHEAT_INTERVAL_MS, rule.minDurationMs > 0 ? Math.min(player.meanIntervalMs, rule.minDurationMs / 2) : player.meanIntervalMs);
+      const previous = memo.plannedAt;
+      memo.plannedAt =
+        previous === undefined
+          ? now + random() * interval
+          : Math.max(previous + interval * (0.5 + random()), now - MAX_BACKLOG_INTERVALS * interval);
+      memo.plannedFor = player.sent;
+    }
+    return Math.max(memo.plannedAt!, player.readyAt) - now;
+  },
+  chooseAction(_player, { actions, random }) {
+    const actionType = slowestType(actions);
+    return { actionType, scoreIncrement: honestIncrement(actions.get(actionType)!.maxScore, random) };
+  },
+};
+
+/**
+ * `too-regular`: a bot on a metronome. Always the action it may repeat most often, at an exact fixed
+ * interval ({@link regularIntervalMs}: e.g. every 1050 ms for a minDuration of 1000 ms, or 6065 ms
+ * under 10 updates a minute), with honest increments: within every rule, but machine-regular.
+ */
+export const tooRegularProfile: PlayerProfile = {
+  name: 'too-regular',
+  nextDelayMs(player, { now, actions, rateLimit }) {
+    const { memo } = player;
+    if (memo.plannedFor !== player.sent) {
+      const interval = regularIntervalMs(actions, rateLimit);
+      const previous = memo.plannedAt;
+      // The next tick after the last one; ticks missed while held back are skipped, not caught up.
+      memo.plannedAt = previous === undefined ? now : previous + interval * Math.max(1, Math.ceil((now - previous) / interval));
+      memo.plannedFor = player.sent;
+    }
+    return Math.max(memo.plannedAt!, player.readyAt, player.actionReadyAt.get(quickestType(actions)) ?? 0) - now;
+  },
+  chooseAction(_player, { actions, random }) {
+    const actionType = quickestType(actions);
+    return { actionType, scoreIncrement: honestIncrement(actions.get(actionType)!.maxScore, random) };
+  },
+};
+
+/**
+ * `too-much-score`: always claims the action's maxScore, with whichever action is worth most of those
+ * ready, as soon as minDurations and the rate limits allow: every update is accepted, and the score
+ * grows far faster than anyone else's.
+ */
+export const tooMuchScoreProfile: PlayerProfile = {
+  name: 'too-much-score',
+  nextDelayMs(player, { now }) {
+    const { memo } = player;
+    if (memo.plannedFor !== player.sent) {
+      memo.lastSentAt = player.sent === 0 ? -Infinity : now;
+      memo.plannedFor = player.sent;
+    }
+    const firstReadyAction = Math.min(...player.actionReadyAt.values());
+    return Math.max(player.readyAt, firstReadyAction, memo.lastSentAt! + MIN_CHEAT_INTERVAL_MS) - now;
+  },
+  chooseAction(player, { now, actions }) {
+    const entries = [...actions.entries()];
+    const ready = entries.filter(([type]) => (player.actionReadyAt.get(type) ?? 0) <= now);
+    const [actionType, rule] =
+      ready.length > 0
+        ? ready.reduce((a, b) => (b[1].maxScore > a[1].maxScore ? b : a))
+        : entries.reduce((a, b) => ((player.actionReadyAt.get(b[0]) ?? 0) < (player.actionReadyAt.get(a[0]) ?? 0) ? b : a));
+    return { actionType, scoreIncrement: rule.maxScore };
+  },
+};
+
+/**
+ * `many-ips`: plays like an honest player, but every request claims another client address in
+ * `X-Forwarded-For` (a player hopping proxies, or many devices on one account). The server reads that
+ * header only when it runs with TRUST_PROXY=true: without it, every request comes from this machine.
+ */
+export const manyIpsProfile: PlayerProfile = {
+  name: 'many-ips',
+  nextDelayMs: (player, context) => honestProfile.nextDelayMs(player, context),
+  chooseAction: (player, context) => ({ ...honestProfile.chooseAction(player, context), forwardedFor: spoofedAddress(player.index, player.sent) }),
+};
+
+/**
+ * `bad-signature`: plays like an honest player, but signs about half of its updates
+ * ({@link BAD_SIGNATURE_SHARE}) with a wrong key, as a tampered client would: 403 INVALID_SIGNATURE.
+ */
+export const badSignatureProfile: PlayerProfile = {
+  name: 'bad-signature',
+  nextDelayMs: (player, context) => honestProfile.nextDelayMs(player, context),
+  chooseAction: (player, context) => ({ ...honestProfile.chooseAction(player, context), wrongKey: context.random() < BAD_SIGNATURE_SHARE }),
+};
+
+export const CHEAT_PROFILE_NAMES = ['too-fast', 'too-regular', 'too-much-score', 'many-ips', 'bad-signature'] as const;
+export type CheatProfileName = (typeof CHEAT_PROFILE_NAMES)[number];
+
+/** The cheating profiles by name (`--cheat-profiles`). */
+export const CHEAT_PROFILES: Readonly<Record<CheatProfileName, PlayerProfile>> = {
+  'too-fast': tooFastProfile,
+  'too-regular': tooRegularProfile,
+  'too-much-score': tooMuchScoreProfile,
+  'many-ips': manyIpsProfile,
+  'bad-signature': badSignatureProfile,
+};
+
+/** `count` cheaters over `names`, round robin: the profile of each cheater, in order. */
+export function spreadCheaters(count: number, names: readonly CheatProfileName[] = CHEAT_PROFILE_NAMES): PlayerProfile[] {
+  return Array.from({ length: names.length === 0 ? 0 : count }, (_, i) => CHEAT_PROFILES[names[i % names.length]!]);
+}
 
 /** Something progress is written to (`process.stdout`, or a collector in tests). */
 export interface ProgressOutput {
@@ -130,8 +303,14 @@ export interface SimulationOptions {
   output?: ProgressOutput;
   /** Clock for request timestamps and scheduling; default `Date.now`. */
   now?: () => number;
-  /** Default {@link honestProfile}. */
+  /** Of the `players`; default {@link honestProfile}. */
   profile?: PlayerProfile;
+  /**
+   * Cheaters beside the `players`, one per entry, with their profiles (e.g. {@link spreadCheaters}).
+   * Their user ids are `<prefix><profile>-<n>`. With any, the summary reads the flags the server
+   * raised (GET /api/v1/admin/suspicious-activity, with an admin token signed like the players').
+   */
+  cheaters?: readonly PlayerProfile[];
   /** Default: uniform `Math.random`. */
   random?: () => number;
   /** Default 1000 ms on a TTY, 5000 ms otherwise. */
@@ -172,6 +351,27 @@ export interface SimulationSummary {
   error?: string;
   /** Notes printed during the run (the reachable-rate warning, configuration hints). */
   notes: string[];
+  /** The same counts per profile: `players`' profile first, then the cheaters' in order of appearance. */
+  profiles: ProfileSummary[];
+  /** Why the flags could not be read (runs with cheaters only). */
+  flagsError?: string;
+}
+
+export interface ProfileSummary {
+  name: string;
+  players: number;
+  sent: number;
+  ok: number;
+  refused: number;
+  failed: number;
+  /** As {@link SimulationSummary.byCode}. */
+  byCode: Record<string, number>;
+  /**
+   * Runs with cheaters, when the flags could be read: how many of the profile's players the server
+   * flagged since the run started (`suspicious_activity`), and how many per reason.
+   */
+  flagged?: number;
+  reasons?: Record<string, number>;
 }
 
 /** Parses `30s`, `2m`, `1h`, `1500ms`, `90` (seconds) into ms; undefined when malformed or not positive. */
@@ -190,8 +390,6 @@ const NAMES = [
   'Shafi', 'Leslie', 'Tony', 'Sophie', 'Linus', 'Joan', 'Fran', 'Whitfield', 'Jean', 'Lynn',
 ];
 
-/** Added to every wait the server's rules impose (clock granularity, the server's own clocks). */
-const SAFETY_MARGIN_MS = 150;
 const REQUEST_TIMEOUT_MS = 10_000;
 const POLL_TIMEOUT_MS = 5_000;
 const LEADER_POLL_MS = 5_000;
@@ -238,6 +436,8 @@ interface Player {
     memo: Record<string, number | undefined>;
   };
   profile: PlayerProfile;
+  /** The counters of the player's profile. */
+  group: ProfileStats;
   token: string;
   tokenAt: number;
   seeded: boolean;
@@ -245,6 +445,25 @@ interface Player {
   attempts: number[];
   pausedUntil: number;
 }
+
+interface ProfileStats {
+  name: string;
+  players: number;
+  sent: number;
+  ok: number;
+  refused: number;
+  failed: number;
+  byCode: Record<string, number>;
+  /** Refusals by label (`429`, `403/TOO_FAST`). */
+  byLabel: Map<string, number>;
+  /** Failures by network code. */
+  byFailure: Map<string, number>;
+  /** User id -> reasons flagged, read at the end (runs with cheaters). */
+  flags: Map<string, Set<string>>;
+}
+
+/** Rows of GET /api/v1/admin/suspicious-activity read at most (pages of 500). */
+const MAX_FLAG_PAGES = 20;
 
 interface ErrorEnvelope {
   error?: { code?: unknown; details?: { reason?: unknown; retryAfterMs?: unknown; scope?: unknown } };
@@ -343,13 +562,14 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const output: ProgressOutput = options.output ?? { write: () => true };
   const tty = output.isTTY === true;
   const profile = options.profile ?? honestProfile;
+  const cheaters = options.cheaters ?? [];
   const prefix = options.userIdPrefix ?? 'sim-';
   const base = options.url.replace(/\/+$/, '');
   const unreachableAfterMs = options.unreachableAfterMs ?? 10_000;
   const { actions } = options;
   const { maxRequests, globalMaxRequests } = options.rateLimit;
   // Redis counts in whole seconds, rounded up: wait out the longer of the two.
-  const windowMs = Math.ceil(options.rateLimit.windowMs / 1000) * 1000 + SAFETY_MARGIN_MS;
+  const windowMs = bookkeepingWindowMs(options.rateLimit.windowMs);
 
   const notes: string[] = [];
   const pendingNotes: string[] = [];
@@ -438,9 +658,25 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   let pollPending: Promise<void> | undefined;
   const players: Player[] = [];
   const signer = createTokenSigner(options.jwtSecret, TOKEN_EXPIRY);
-  for (let index = 1; index <= options.players; index++) {
-    const userId = `${prefix}${index}`;
-    const username = `${NAMES[(index - 1) % NAMES.length]} ${index}`;
+  // Counters per profile: the players' first, then the cheaters' in order of appearance.
+  const groups = new Map<string, ProfileStats>();
+  const groupOf = (name: string): ProfileStats => {
+    let group = groups.get(name);
+    if (!group) {
+      group = { name, players: 0, sent: 0, ok: 0, refused: 0, failed: 0, byCode: {}, byLabel: new Map(), byFailure: new Map(), flags: new Map() };
+      groups.set(name, group);
+    }
+    return group;
+  };
+  const mainGroup = groupOf(profile.name);
+  const everyone = [...Array.from({ length: options.players }, () => profile), ...cheaters];
+  for (const [i, playerProfile] of everyone.entries()) {
+    const index = i + 1;
+    const group = playerProfile === profile ? mainGroup : groupOf(playerProfile.name);
+    group.players += 1;
+    const cheater = i >= options.players;
+    const userId = cheater ? `${prefix}${playerProfile.name}-${group.players}` : `${prefix}${index}`;
+    const username = cheater ? `Mallory ${group.players} (${playerProfile.name})` : `${NAMES[(index - 1) % NAMES.length]} ${index}`;
     players.push({
       view: {
         index,
@@ -452,7 +688,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         readyAt: 0,
         memo: {},
       },
-      profile,
+      profile: playerProfile,
+      group,
       token: signer({ userId, username }),
       tokenAt: now(),
       seeded: false,
@@ -550,10 +787,13 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
   };
 
+  // Only the players' own refusals count: cheaters draw some on purpose (INVALID_SIGNATURE).
   const fatalCheck = (key: string) => {
     const message = FATAL[key];
-    if (message && ok === 0 && (byCode[key] ?? 0) >= FATAL_AFTER) stop('rejected', message);
+    if (message && mainGroup.ok === 0 && (mainGroup.byCode[key] ?? 0) >= FATAL_AFTER) stop('rejected', message);
   };
+  /** A key the server does not know, for cheaters that forge signatures. */
+  const wrongKey = randomBytes(32).toString('hex');
 
   const send = async (player: Player, choice: ChosenAction) => {
     const unsigned = {
@@ -562,7 +802,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       scoreIncrement: choice.scoreIncrement,
       timestamp: new Date(now()).toISOString(),
     };
-    const payload = JSON.stringify({ ...unsigned, clientSignature: signAction(options.hmacSecretKey, unsigned) });
+    const payload = JSON.stringify({ ...unsigned, clientSignature: signAction(choice.wrongKey ? wrongKey : options.hmacSecretKey, unsigned) });
+    const { group } = player;
     player.view.sent += 1;
     inFlight += 1;
     const startedAt = performance.now();
@@ -571,7 +812,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     try {
       const response = await fetch(`${base}/api/v1/scores/update`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${player.token}`, 'content-type': 'application/json', 'user-agent': 'scoreboard-simulate' },
+        headers: {
+          authorization: `Bearer ${player.token}`,
+          'content-type': 'application/json',
+          'user-agent': 'scoreboard-simulate',
+          ...(choice.forwardedFor === undefined ? {} : { 'x-forwarded-for': choice.forwardedFor }),
+        },
         body: payload,
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
@@ -580,6 +826,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       answeredAt = now();
       contact();
       sent += 1;
+      group.sent += 1;
       bump(byStatus, String(response.status));
       let body: unknown;
       try {
@@ -589,6 +836,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
       if (response.status === 200) {
         ok += 1;
+        group.ok += 1;
         accepted(player, choice.actionType, answeredAt);
         const data = (body as { data?: { rank?: number; newScore?: number } } | undefined)?.data;
         if (data?.rank === 1 && typeof data.newScore === 'number' && answeredAt >= leaderAt) {
@@ -598,13 +846,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         return;
       }
       refused += 1;
+      group.refused += 1;
       const envelope = (body as ErrorEnvelope | undefined)?.error;
       const code = typeof envelope?.code === 'string' ? envelope.code : `HTTP_${response.status}`;
       const reason = typeof envelope?.details?.reason === 'string' ? envelope.details.reason : undefined;
       const key = code === 'FORBIDDEN' && reason ? reason : code;
       bump(byCode, key);
+      bump(group.byCode, key);
       const label = PLAIN_CODES[response.status] === code || key === `HTTP_${response.status}` ? String(response.status) : `${response.status}/${key}`;
       byLabel.set(label, (byLabel.get(label) ?? 0) + 1);
+      group.byLabel.set(label, (group.byLabel.get(label) ?? 0) + 1);
       const retryAfterMs = typeof envelope?.details?.retryAfterMs === 'number' ? envelope.details.retryAfterMs : BACKOFF_AFTER_FAILURE_MS;
       if (response.status === 429) {
         player.pausedUntil = answeredAt + retryAfterMs + SAFETY_MARGIN_MS;
@@ -615,7 +866,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       } else if (response.status >= 500) {
         player.pausedUntil = answeredAt + BACKOFF_AFTER_FAILURE_MS;
       }
-      if (HINTS[key] && !hinted.has(key) && profile === honestProfile) {
+      if (HINTS[key] && !hinted.has(key) && player.profile === honestProfile) {
         hinted.add(key);
         note(`note: ${HINTS[key]}`);
       }
@@ -625,8 +876,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const code = networkCode(err);
       sent += 1;
       failed += 1;
+      group.sent += 1;
+      group.failed += 1;
       bump(byCode, code);
+      bump(group.byCode, code);
       byFailure.set(code, (byFailure.get(code) ?? 0) + 1);
+      group.byFailure.set(code, (group.byFailure.get(code) ?? 0) + 1);
       // It may have been applied: wait as if it was.
       accepted(player, choice.actionType, answeredAt);
       player.pausedUntil = answeredAt + BACKOFF_AFTER_FAILURE_MS;
@@ -638,7 +893,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
   };
 
-  const context = (): ProfileContext => ({ now: now(), actions, random });
+  const profileRateLimit = { windowMs: options.rateLimit.windowMs, maxRequests };
+  const context = (): ProfileContext => ({ now: now(), actions, random, rateLimit: profileRateLimit });
 
   const playerLoop = async (player: Player) => {
     while (!stopReason) {
@@ -661,6 +917,45 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     }
   };
 
+  /**
+   * Reads the flags the server raised for this run's players since it started, with an admin token
+   * signed like the players' (newest first, a page of 500 at a time); says why not when it cannot.
+   */
+  const readFlags = async (): Promise<string | undefined> => {
+    const byUser = new Map(players.map((player) => [player.view.userId, player.group]));
+    const adminToken = signer({ userId: `${prefix}admin`, username: 'scoreboard simulate', role: 'admin' });
+    const since = startedAt + clockOffsetMs - clockUncertaintyMs;
+    let before: number | null = null;
+    try {
+      for (let page = 0; page < MAX_FLAG_PAGES; page++) {
+        const response = await fetch(`${base}/api/v1/admin/suspicious-activity?limit=500${before === null ? '' : `&before=${before}`}`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+          signal: AbortSignal.timeout(POLL_TIMEOUT_MS),
+        });
+        const text = await response.text();
+        if (response.status !== 200) return `GET /api/v1/admin/suspicious-activity answered ${response.status}`;
+        const body = JSON.parse(text) as { data?: { activity?: { userId: string; reason: string; createdAt: string }[]; nextBefore?: number | null } };
+        let older = false;
+        for (const row of body.data?.activity ?? []) {
+          if (Date.parse(row.createdAt) < since) {
+            older = true;
+            continue;
+          }
+          const group = byUser.get(row.userId);
+          if (!group) continue;
+          const reasons = group.flags.get(row.userId) ?? new Set<string>();
+          reasons.add(row.reason);
+          group.flags.set(row.userId, reasons);
+        }
+        before = body.data?.nextBefore ?? null;
+        if (older || before === null) return undefined;
+      }
+      return undefined;
+    } catch (err) {
+      return err instanceof SyntaxError ? 'GET /api/v1/admin/suspicious-activity did not answer JSON' : `GET /api/v1/admin/suspicious-activity failed (${networkCode(err)})`;
+    }
+  };
+
   // Progress.
   let startedAt = now();
   const achievedRate = () => {
@@ -671,18 +966,23 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const current = leader;
     return current ? `${current.username ?? current.userId} (${current.score})` : '-';
   };
+  const list = (labels: Map<string, number>) =>
+    labels.size === 0 ? '' : ` (${[...labels.entries()].sort((a, b) => b[1] - a[1]).map(([label, count]) => `${label}:${count}`).join(' ')})`;
   /** `refused 4 (429:3 403/TOO_FAST:1)`, and `failed 2 (ECONNREFUSED:2)` when requests got no answer. */
-  const refusedText = (separator: string) => {
-    const list = (labels: Map<string, number>) =>
-      labels.size === 0 ? '' : ` (${[...labels.entries()].sort((a, b) => b[1] - a[1]).map(([label, count]) => `${label}:${count}`).join(' ')})`;
-    return `refused ${refused}${list(byLabel)}${failed > 0 ? `${separator}failed ${failed}${list(byFailure)}` : ''}`;
-  };
+  const refusedText = (separator: string) =>
+    `refused ${refused}${list(byLabel)}${failed > 0 ? `${separator}failed ${failed}${list(byFailure)}` : ''}`;
+  /** With cheaters, the refusals per profile: `by profile honest:0 too-fast:7 bad-signature:3` (the players' always, cheaters' once refused). */
+  const byProfileText = () =>
+    cheaters.length === 0
+      ? []
+      : [`by profile ${[...groups.values()].filter((group) => group === mainGroup || group.refused > 0).map((group) => `${group.name}:${group.refused}`).join(' ')}`];
   const progressLine = () =>
     [
       formatElapsed(now() - startedAt),
       `sent ${sent}`,
       `ok ${ok}`,
       refusedText('  '),
+      ...byProfileText(),
       `${formatRate(achievedRate())}/s`,
       `p50 ${formatMs(latency.percentile(0.5))} ms`,
       `p95 ${formatMs(latency.percentile(0.95))} ms`,
@@ -714,7 +1014,14 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     if (lastContactAt !== undefined && !stopReason) {
       for (const message of pendingNotes) note(message);
       const until = options.durationMs === undefined ? 'until Ctrl-C' : `for ${formatElapsed(options.durationMs)}`;
-      output.write(`simulating ${options.players} ${profile.name} players at ${formatRate(targetRate)} updates/s against ${base} ${until}\n`);
+      const cheatersText =
+        cheaters.length === 0
+          ? ''
+          : ` and ${cheaters.length} ${cheaters.length === 1 ? 'cheater' : 'cheaters'} (${[...groups.values()].slice(1).map((group) => `${group.players} ${group.name}`).join(', ')})`;
+      output.write(`simulating ${options.players} ${profile.name} players at ${formatRate(targetRate)} updates/s${cheatersText} against ${base} ${until}\n`);
+      if (cheaters.some((cheater) => cheater === manyIpsProfile)) {
+        note('note: many-ips players send X-Forwarded-For: the server sees those addresses only when it runs with TRUST_PROXY=true');
+      }
       startedAt = now();
       if (options.durationMs !== undefined) timers.push(setTimeout(() => stop('duration'), options.durationMs));
       timers.push(setInterval(showProgress, options.progressIntervalMs ?? (tty ? 1000 : 5000)));
@@ -735,9 +1042,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   }
 
   const reached = lastContactAt !== undefined;
+  let flagsError: string | undefined;
   if (reached && stopReason !== 'unreachable') {
     await pollPending;
     await pollLeader(2000);
+    if (cheaters.length > 0) flagsError = await readFlags();
   }
   const elapsedMs = reached ? now() - startedAt : 0;
   const summary: SimulationSummary = {
@@ -761,6 +1070,21 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     stopReason: stopReason ?? 'signal',
     ...(error === undefined ? {} : { error }),
     notes,
+    profiles: [...groups.values()].map((group) => {
+      const reasons: Record<string, number> = {};
+      for (const flags of group.flags.values()) for (const reason of flags) bump(reasons, reason);
+      return {
+        name: group.name,
+        players: group.players,
+        sent: group.sent,
+        ok: group.ok,
+        refused: group.refused,
+        failed: group.failed,
+        byCode: group.byCode,
+        ...(cheaters.length > 0 && flagsError === undefined && reached ? { flagged: group.flags.size, reasons } : {}),
+      };
+    }),
+    ...(flagsError === undefined || cheaters.length === 0 ? {} : { flagsError }),
   };
   if (reached) {
     const why = { duration: 'duration reached', signal: 'interrupted', unreachable: 'server unreachable', rejected: 'refused by the server' }[summary.stopReason];
@@ -768,9 +1092,41 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       `${lineShown ? '\r\x1b[K' : ''}done after ${(elapsedMs / 1000).toFixed(1)}s (${why}): sent ${sent}, ok ${ok}, ${refusedText(', ')}, ` +
         `${formatRate(summary.achievedRate)}/s (asked ${formatRate(options.ratePerSec)}/s), ` +
         `latency p50 ${formatMs(summary.latencyMs.p50)} ms p95 ${formatMs(summary.latencyMs.p95)} ms p99 ${formatMs(summary.latencyMs.p99)} ms, ` +
-        `${options.players} players, leader ${leaderText()}\n`,
+        `${options.players} players${cheaters.length > 0 ? ` and ${cheaters.length} cheaters` : ''}, leader ${leaderText()}\n`,
     );
     lineShown = false;
+    if (cheaters.length > 0) output.write(profileReport(summary, groups));
   }
   return summary;
+}
+
+/** The per-profile lines of a run with cheaters: what each profile sent, and who the server flagged. */
+function profileReport(summary: SimulationSummary, groups: ReadonlyMap<string, ProfileStats>): string {
+  const width = Math.max(...summary.profiles.map((profile) => profile.name.length));
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const list = (labels: Map<string, number> | undefined) =>
+    !labels || labels.size === 0 ? '' : ` (${[...labels.entries()].sort((a, b) => b[1] - a[1]).map(([label, n]) => `${label}:${n}`).join(' ')})`;
+  const lines = ['by profile:'];
+  for (const profile of summary.profiles) {
+    const group = groups.get(profile.name);
+    lines.push(
+      `  ${profile.name.padEnd(width)}  ${count(profile.players, 'player').padEnd(11)}  sent ${String(profile.sent).padEnd(5)}  ok ${String(profile.ok).padEnd(5)}  ` +
+        `refused ${profile.refused}${list(group?.byLabel)}${profile.failed > 0 ? `  failed ${profile.failed}${list(group?.byFailure)}` : ''}`,
+    );
+  }
+  if (summary.flagsError !== undefined) {
+    lines.push(`flagged: unknown (${summary.flagsError})`);
+  } else {
+    lines.push('flagged by the server since the run started (GET /api/v1/admin/suspicious-activity), players per reason:');
+    for (const profile of summary.profiles) {
+      const reasons = Object.entries(profile.reasons ?? {}).sort((a, b) => b[1] - a[1]);
+      let text = `  ${profile.name.padEnd(width)}  ${profile.flagged ?? 0} of ${count(profile.players, 'player')}`;
+      if (reasons.length > 0) text += `  ${reasons.map(([reason, n]) => `${reason}:${n}`).join(' ')}`;
+      if (profile.name === manyIpsProfile.name && !(profile.reasons?.IP_BURST ?? 0)) {
+        text += '  (IP_BURST needs the server to run with TRUST_PROXY=true, or it never sees the X-Forwarded-For addresses)';
+      }
+      lines.push(text);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -24,6 +24,10 @@ export interface AnomalyThresholds {
   signatureFailures: number;
   /** TOO_FAST refusals in the window that get a player flagged. @default 5 */
   tooFastRefusals: number;
+  /** Share of a player's updates in the window claiming their action's maxScore that gets them flagged. @default 0.8 */
+  maxScoreShare: number;
+  /** Updates in the window before that share is judged. @default 10 */
+  maxScoreSamples: number;
 }
 
 export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
@@ -36,10 +40,12 @@ export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
   distinctIps: 5,
   signatureFailures: 5,
   tooFastRefusals: 5,
+  maxScoreShare: 0.8,
+  maxScoreSamples: 10,
 };
 
 /** Why a player was flagged (stored as `suspicious_activity.reason`). */
-export type AnomalyReason = 'SCORE_VELOCITY' | 'REGULAR_INTERVALS' | 'IP_BURST' | 'SIGNATURE_FAILURES' | 'TOO_FAST_REPEATED';
+export type AnomalyReason = 'SCORE_VELOCITY' | 'MAX_SCORE_SHARE' | 'REGULAR_INTERVALS' | 'IP_BURST' | 'SIGNATURE_FAILURES' | 'TOO_FAST_REPEATED';
 
 export interface Finding {
   reason: AnomalyReason;
@@ -56,6 +62,8 @@ export interface Attempt {
   outcome: string;
   /** The increment, when applied. */
   increment?: number;
+  /** The action's maxScore, when applied. */
+  maxScore?: number;
 }
 
 const BUCKETS = 10;
@@ -67,6 +75,9 @@ class PlayerStats {
   /** Score gained per bucket of windowMs / BUCKETS, ring-indexed by absolute bucket number. */
   readonly gains = new Float64Array(BUCKETS);
   readonly counts = new Uint32Array(BUCKETS);
+  /** Updates per bucket that claimed their action's maxScore. */
+  readonly maxed = new Uint32Array(BUCKETS);
+  maxedTotal = 0;
   lastBucket = 0;
   total = 0;
   samples = 0;
@@ -139,9 +150,15 @@ export class AnomalyDetectors {
       }
     }
     if (attempt.outcome === 'applied' && attempt.increment !== undefined) {
-      this.addGain(stats, attempt.atMs, attempt.increment);
+      this.addGain(stats, attempt.atMs, attempt.increment, attempt.maxScore !== undefined && attempt.increment >= attempt.maxScore);
       const velocity = this.judgeVelocity(stats, attempt.atMs);
       if (velocity) findings.push(velocity);
+      if (stats.samples >= this.thresholds.maxScoreSamples && stats.maxedTotal / stats.samples >= this.thresholds.maxScoreShare) {
+        findings.push({
+          reason: 'MAX_SCORE_SHARE',
+          details: { maxScoreUpdates: stats.maxedTotal, windowUpdates: stats.samples, share: Number((stats.maxedTotal / stats.samples).toFixed(3)), windowMs: this.thresholds.windowMs },
+        });
+      }
     }
     return findings;
   }
@@ -217,17 +234,23 @@ export class AnomalyDetectors {
       const slot = (stats.lastBucket + i) % BUCKETS;
       stats.total -= stats.gains[slot]!;
       stats.samples -= stats.counts[slot]!;
+      stats.maxedTotal -= stats.maxed[slot]!;
       stats.gains[slot] = 0;
       stats.counts[slot] = 0;
+      stats.maxed[slot] = 0;
     }
     if (bucket > stats.lastBucket) stats.lastBucket = bucket;
   }
 
-  private addGain(stats: PlayerStats, nowMs: number, increment: number): void {
+  private addGain(stats: PlayerStats, nowMs: number, increment: number, atMaxScore: boolean): void {
     this.rollBuckets(stats, nowMs);
     const slot = stats.lastBucket % BUCKETS;
     stats.gains[slot] = stats.gains[slot]! + increment;
     stats.counts[slot] = stats.counts[slot]! + 1;
+    if (atMaxScore) {
+      stats.maxed[slot] = stats.maxed[slot]! + 1;
+      stats.maxedTotal += 1;
+    }
     stats.total += increment;
     stats.samples += 1;
   }

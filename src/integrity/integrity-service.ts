@@ -13,6 +13,7 @@ export const FLAGGED_CHANNEL = 'integrity:flagged';
 
 const CHECK_OF: Record<AnomalyReason, FraudCheck> = {
   SCORE_VELOCITY: 'score_velocity',
+  MAX_SCORE_SHARE: 'max_score_share',
   REGULAR_INTERVALS: 'regular_intervals',
   IP_BURST: 'ip_burst',
   SIGNATURE_FAILURES: 'signature_failures',
@@ -94,7 +95,7 @@ export class IntegrityService extends EventEmitter<IntegrityEvents> {
     const findings = this.detectors.observe(attempt);
     const { metrics } = this.options;
     if (metrics && attempt.outcome === 'applied') {
-      for (const check of ['score_velocity', 'regular_intervals', 'ip_burst'] as const) {
+      for (const check of ['score_velocity', 'max_score_share', 'regular_intervals', 'ip_burst'] as const) {
         if (!findings.some((finding) => CHECK_OF[finding.reason] === check)) metrics.fraudCheck(check, true);
       }
     }

@@ -12,6 +12,7 @@ export type FraudCheck =
   | 'account_frozen'
   | 'min_duration'
   | 'score_velocity'
+  | 'max_score_share'
   | 'regular_intervals'
   | 'ip_burst'
   | 'signature_failures';

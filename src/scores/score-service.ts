@@ -8,7 +8,7 @@ import type { RateLimiter } from '../integrity/rate-limiter.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { FraudCheck, Metrics } from '../metrics/metrics.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
-import type { ActionCatalogue } from './action-catalogue.js';
+import { findAction, type ActionCatalogue } from './action-catalogue.js';
 import { checkActionType, checkIncrement, checkTimestamp } from './score-rules.js';
 import { userCacheKey } from './player-lookup.js';
 import { verifySignature } from './signature.js';
@@ -77,6 +77,8 @@ export interface ScoreAttemptEvent {
   /** `applied`, or the refusal: its `details.reason` for a 403, else its code. */
   outcome: string;
   increment?: number;
+  /** The action's maxScore, when applied. */
+  maxScore?: number;
 }
 
 export interface ScoreServiceEvents {
@@ -140,22 +142,25 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
 
   /** Checks and applies one update for `principal`; throws an AppError for every refusal. */
   async submit(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
+    // Timed on arrival, not after the write: database latency must not blur a client's rhythm.
+    const atMs = (this.options.now ?? Date.now)();
     try {
       const result = await this.apply(principal, request, context);
-      this.emitAttempt(principal.userId, context.ipAddress, 'applied', request.scoreIncrement);
+      const maxScore = findAction(this.options.actions, request.actionType)?.rule.maxScore;
+      this.emitAttempt(principal.userId, context.ipAddress, 'applied', atMs, request.scoreIncrement, maxScore);
       return result;
     } catch (error) {
       if (error instanceof AppError) {
         const reason = (error.details as { reason?: unknown } | undefined)?.reason;
-        this.emitAttempt(principal.userId, context.ipAddress, typeof reason === 'string' ? reason : error.code);
+        this.emitAttempt(principal.userId, context.ipAddress, typeof reason === 'string' ? reason : error.code, atMs);
       }
       throw error;
     }
   }
 
-  private emitAttempt(userId: string, ipAddress: string | null, outcome: string, increment?: number): void {
+  private emitAttempt(userId: string, ipAddress: string | null, outcome: string, atMs?: number, increment?: number, maxScore?: number): void {
     if (this.listenerCount('attempt') === 0) return;
-    this.emit('attempt', { userId, atMs: (this.options.now ?? Date.now)(), ipAddress, outcome, increment });
+    this.emit('attempt', { userId, atMs: atMs ?? (this.options.now ?? Date.now)(), ipAddress, outcome, increment, maxScore });
   }
 
   private async apply(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
