@@ -188,7 +188,8 @@ export class ScoreStore {
 
   /**
    * Applies one update atomically, or says why it was not applied. Connection failures are thrown
-   * (nothing was applied); every other refusal is an outcome.
+   * (after a timeout the outcome is unknown; a retry with the same action id is safe); every other
+   * refusal is an outcome.
    */
   async applyUpdate(update: ScoreUpdate): Promise<UpdateOutcome> {
     let rows: Row[];

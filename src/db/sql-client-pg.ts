@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { QueryOptions, Row, SqlClient, SqlExecutor } from './sql-client.js';
+import { isConnectionError, type QueryOptions, type Row, type SqlClient, type SqlExecutor } from './sql-client.js';
 
 const INT8_OID = 20;
 
@@ -72,9 +72,16 @@ export class PgSqlClient implements SqlClient {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError;
-      });
+      if (isConnectionError(error)) {
+        // A connection that failed or timed out cannot roll back: a ROLLBACK would queue behind the
+        // unanswered statement and wait out the read timeout again (24 s instead of 12 on a silent
+        // server). Dropping the connection makes the server roll the transaction back.
+        broken = error instanceof Error ? error : new Error(String(error));
+      } else {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+      }
       throw error;
     } finally {
       client.release(broken);

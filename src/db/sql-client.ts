@@ -37,8 +37,9 @@ export function sqlState(error: unknown): string | undefined {
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
 
 /**
- * True when the database could not be reached or went away: the caller may retry later and
- * nothing was applied (a statement that fails this way was never committed).
+ * True when the database could not be reached or went away: the caller may retry later. A statement
+ * cut off by a read timeout may still have committed, so retries must be idempotent (an action id
+ * is applied at most once).
  */
 export function isConnectionError(error: unknown): boolean {
   const state = sqlState(error);

@@ -214,6 +214,11 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       if (failed) metrics.fraudCheck(failed, false);
       else for (const passed of ['replay', 'account_frozen', 'min_duration'] as const) metrics.fraudCheck(passed, true);
     }
+    if (outcome.kind === 'duplicate' && outcome.original?.userId === principal.userId) {
+      // The database knew the action but the replay cache did not: it was applied by an attempt
+      // whose answer was lost (a timeout). Finish that attempt's work, so caches catch up.
+      await this.repairAfterLostAnswer(principal.userId, request.actionId, outcome.original);
+    }
     if (outcome.kind !== 'applied') throw refusal(principal, outcome);
 
     const appliedAt = new Date(outcome.lastUpdatedMs).toISOString();
@@ -234,6 +239,18 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     };
     this.emit('applied', { ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement, previousRank });
     return result;
+  }
+
+  private async repairAfterLostAnswer(userId: string, actionId: string, original: AppliedAction): Promise<void> {
+    try {
+      const user = await this.options.store.getUserScore(userId);
+      if (user && user.lastUpdatedMs !== null) {
+        await this.options.leaderboard.record({ userId, username: user.username, score: user.score, lastUpdatedMs: user.lastUpdatedMs, version: user.version });
+      }
+      await this.afterCommit(userId, actionId, original.newScore, original.appliedAtMs);
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'repairing caches after a lost answer failed');
+    }
   }
 
   /** Runs one check and counts its result in fraud_checks_total. */
