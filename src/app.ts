@@ -42,6 +42,8 @@ declare module 'fastify' {
     services: AppServices;
     /** The Socket.IO layer on this app's HTTP server. */
     realtime: RealtimeServer;
+    /** Set when shutdown begins; /health/ready then answers 503. */
+    lifecycle: { shuttingDown: boolean };
   }
 }
 
@@ -180,6 +182,11 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   const verifyToken = createTokenVerifier(config.jwtSecret);
   const auth = createAuthHooks({ verifyToken, users });
   let realtime: RealtimeServer | null = null;
+  const lifecycle = { shuttingDown: false };
+  app.decorate('lifecycle', lifecycle);
+  app.addHook('preClose', async () => {
+    lifecycle.shuttingDown = true;
+  });
 
   await app.register(healthRoutes, {
     mode: config.mode,
@@ -195,6 +202,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
         return 'connected';
       },
       websocket: () => (realtime ? 'active' : 'unavailable'),
+      accepting: () => !lifecycle.shuttingDown,
     },
   });
   await app.register(scoreRoutes, { auth, scores, store, players });

@@ -49,6 +49,8 @@ export function createRedisClient(url: string, log?: FastifyBaseLogger): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
+    // Commands issued in the same tick (limiter, replay cache, rank index, events) share one write.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 2000,

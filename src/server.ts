@@ -117,6 +117,8 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
     url,
     close() {
       closing ??= (async () => {
+        // Readiness turns 503 first, so that load balancers stop sending while the queue drains.
+        app.lifecycle.shuttingDown = true;
         const drained = await drainPendingConnections(app.server, SHUTDOWN_DRAIN_MAX_MS);
         app.log[drained.capped ? 'warn' : 'info'](
           drained,

@@ -9,6 +9,8 @@ export interface HealthProbes {
   redis(): Promise<ServiceState>;
   /** A word on the realtime layer, e.g. `active`. */
   websocket(): string;
+  /** False once shutdown has begun: load balancers should stop sending. */
+  accepting(): boolean;
 }
 
 const HealthBody = Type.Object({
@@ -74,11 +76,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ probes: HealthProbes; mod
     {
       schema: {
         tags: ['operations'],
-        summary: 'Readiness: the database answers (503 otherwise)',
+        summary: 'Readiness: the database answers and the server is not shutting down (503 otherwise)',
         response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) },
       },
     },
     async (_request, reply) => {
+      if (!probes.accepting()) return reply.code(503).send({ status: 'shutting down' });
       const database = await within(probes.database(), false);
       reply.code(database ? 200 : 503);
       return { status: database ? 'ready' : 'not ready' };

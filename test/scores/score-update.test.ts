@@ -126,6 +126,11 @@ for (const { mode, skip } of MODES) {
       assert.equal(typeof body.uptime, 'number');
       assert.equal((await get('/health/live')).statusCode, 200);
       assert.equal((await get('/health/ready')).statusCode, 200);
+      // Once shutdown begins, readiness fails so that load balancers stop sending.
+      t.app.lifecycle.shuttingDown = true;
+      const draining = await get('/health/ready');
+      t.app.lifecycle.shuttingDown = false;
+      assert.deepEqual([draining.statusCode, draining.json().status], [503, 'shutting down']);
     });
 
     it('serves the live page at /', async () => {
