@@ -220,6 +220,9 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   return app;
 }
 
+/** How long start waits for the first rank index rebuild before serving from SQL meanwhile. */
+const INITIAL_REBUILD_WAIT_MS = 5000;
+
 /**
  * The rank index is a cache of SQL: filled at start, refilled when Redis comes back, and
  * refilled every CACHE_REFRESH_INTERVAL_MS to repair any drift.
@@ -230,7 +233,12 @@ function registerCacheMaintenance(app: FastifyInstance, config: Config, backends
     leaderboard.rebuild().catch((error: unknown) => app.log.warn({ err: error, why }, 'rank index rebuild failed'));
 
   app.addHook('onReady', async () => {
-    await rebuild('start');
+    // Wait for a small board; a large one (millions of players take seconds) goes on in the
+    // background while reads fall back to SQL (RebuildGuardedRankIndex), so start never times out.
+    const initial = rebuild('start');
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([initial, new Promise((resolve) => (waited = setTimeout(resolve, INITIAL_REBUILD_WAIT_MS)))]);
+    clearTimeout(waited);
     if (config.cacheRefreshIntervalMs > 0) {
       timer = setInterval(() => void rebuild('periodic'), config.cacheRefreshIntervalMs);
       timer.unref();

@@ -16,8 +16,8 @@ import { PgliteSqlClient } from './db/sql-client-pglite.js';
 import type { RateLimiter, RateLimiterOptions } from './integrity/rate-limiter.js';
 import { MemoryRateLimiter } from './integrity/rate-limiter-memory.js';
 import { RedisRateLimiter } from './integrity/rate-limiter-redis.js';
-import type { RankEntry, RankedEntry } from './leaderboard/rank-entry.js';
-import type { RankChange, RankIndex } from './leaderboard/rank-index.js';
+import type { RankIndex } from './leaderboard/rank-index.js';
+import { RebuildGuardedRankIndex } from './leaderboard/rank-index-guarded.js';
 import { MemoryRankIndex } from './leaderboard/rank-index-memory.js';
 import { RedisRankIndex } from './leaderboard/rank-index-redis.js';
 
@@ -68,69 +68,6 @@ export function createRedisClient(url: string, log?: FastifyBaseLogger): Redis {
   return redis;
 }
 
-/**
- * The Redis rank index, believed only once it has been rebuilt on the current connection. After a
- * lost connection the index may lack the writes that failed meanwhile, or be empty (a restarted
- * Redis), until the rebuild that follows the reconnection (`registerCacheMaintenance`) is done.
- * Until then reads reject, so that `LeaderboardService` answers from SQL instead of serving a
- * partial board (and ranking a new score as 1st of an empty index); writes still reach the index
- * (a running rebuild keeps them), then reject so that the rank comes from SQL too. The index starts
- * untrusted: the rebuild at start makes it trusted.
- */
-export class ReconnectGuardedRankIndex implements RankIndex {
-  /** Bumped whenever the connection is lost. */
-  private generation = 0;
-  /** Per board, the generation a successful rebuild started and ended in. */
-  private readonly rebuiltIn = new Map<string, number>();
-
-  constructor(
-    private readonly inner: RankIndex,
-    redis: Redis,
-  ) {
-    redis.on('close', () => {
-      this.generation += 1;
-    });
-  }
-
-  private assertTrusted(boardId: string): void {
-    if (this.rebuiltIn.get(boardId) !== this.generation) {
-      throw new Error(`rank index of board ${boardId} not rebuilt since the Redis connection was (re)established`);
-    }
-  }
-
-  async upsert(boardId: string, entry: RankEntry): Promise<RankChange> {
-    const change = await this.inner.upsert(boardId, entry);
-    this.assertTrusted(boardId);
-    return change;
-  }
-
-  remove(boardId: string, userId: string): Promise<void> {
-    return this.inner.remove(boardId, userId);
-  }
-
-  async rankOf(boardId: string, userId: string): Promise<RankedEntry | null> {
-    this.assertTrusted(boardId);
-    return this.inner.rankOf(boardId, userId);
-  }
-
-  async top(boardId: string, offset: number, limit: number): Promise<RankedEntry[]> {
-    this.assertTrusted(boardId);
-    return this.inner.top(boardId, offset, limit);
-  }
-
-  async count(boardId: string): Promise<number> {
-    this.assertTrusted(boardId);
-    return this.inner.count(boardId);
-  }
-
-  async replaceAll(boardId: string, batches: AsyncIterable<RankEntry[]>): Promise<number> {
-    const generation = this.generation;
-    const count = await this.inner.replaceAll(boardId, batches);
-    // A rebuild that outlived its connection may have missed writes made after it: not trusted.
-    if (this.generation === generation) this.rebuiltIn.set(boardId, generation);
-    return count;
-  }
-}
 
 /** Opens the SQL client the configuration names and brings its schema up to date. */
 export async function openDatabase(config: Config, log?: FastifyBaseLogger): Promise<SqlClient> {
@@ -166,7 +103,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
       sql,
       store,
       redis: null,
-      rankIndex: new MemoryRankIndex(),
+      rankIndex: new RebuildGuardedRankIndex(new MemoryRankIndex()),
       replayCache: new MemoryKeyValueCache({ maxEntries: 200_000 }),
       userCache: new MemoryKeyValueCache({ maxEntries: 50_000 }),
       userLimiter: new MemoryRateLimiter(userLimits),
@@ -190,7 +127,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
     sql,
     store,
     redis,
-    rankIndex: new ReconnectGuardedRankIndex(new RedisRankIndex({ redis, keyPrefix }), redis),
+    rankIndex: new RebuildGuardedRankIndex(new RedisRankIndex({ redis, keyPrefix }), { lostWith: redis }),
     replayCache: new RedisKeyValueCache({ redis, keyPrefix }),
     userCache: new RedisKeyValueCache({ redis, keyPrefix }),
     userLimiter: new RedisRateLimiter({ ...userLimits, redis, redisKeyPrefix: keyPrefix }),

@@ -43,7 +43,7 @@ export function toAppError(error: unknown): AppError {
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return validationError(fastifyError);
   if (isConnectionError(error)) {
-    return new AppError('SERVICE_UNAVAILABLE', 'The database is unreachable; retry later with the same actionId (it is applied at most once)', {
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable (unreachable or saturated); retry later with the same actionId (it is applied at most once)', {
       retryAfterSec: DATABASE_RETRY_AFTER_SEC,
     });
   }

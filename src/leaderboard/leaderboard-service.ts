@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ScoreStore } from '../db/score-store.js';
 import type { RankEntry, RankedEntry } from './rank-entry.js';
 import { GLOBAL_BOARD, type RankChange, type RankIndex } from './rank-index.js';
+import { RankIndexNotReadyError } from './rank-index-guarded.js';
 
 /** The top of a board as last seen, and when it last changed. */
 export interface TopSnapshot {
@@ -77,7 +78,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     try {
       change = await this.rankIndex.upsert(this.boardId, entry);
     } catch (error) {
-      this.log.warn({ err: error }, 'rank index write failed; ranking from SQL');
+      this.indexFailed(error, 'rank index write failed; ranking from SQL');
       change = { rank: await this.store.rankOf(entry), previousRank: null };
     }
     if (change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize)) {
@@ -99,7 +100,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       if (offset === 0 && limit >= this.topSize) this.observeTop(entries.slice(0, this.topSize));
       return { entries, cacheHit: true };
     } catch (error) {
-      this.log.warn({ err: error }, 'rank index read failed; reading the leaderboard from SQL');
+      this.indexFailed(error, 'rank index read failed; reading the leaderboard from SQL');
       return { entries: await this.store.leaderboardPage(offset, limit), cacheHit: false };
     }
   }
@@ -109,7 +110,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     try {
       return await this.rankIndex.rankOf(this.boardId, userId);
     } catch (error) {
-      this.log.warn({ err: error }, 'rank index read failed');
+      this.indexFailed(error, 'rank index read failed');
       return null;
     }
   }
@@ -121,7 +122,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       if (ranked) return ranked.rank;
       if (!standing) return (await this.rankIndex.count(this.boardId)) + 1;
     } catch (error) {
-      this.log.warn({ err: error }, 'rank index read failed; ranking from SQL');
+      this.indexFailed(error, 'rank index read failed; ranking from SQL');
     }
     if (!standing) return (await this.store.countPlayers()) + 1;
     return this.store.rankOf({ userId, ...standing });
@@ -154,7 +155,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     try {
       return await this.rankIndex.count(this.boardId);
     } catch (error) {
-      this.log.warn({ err: error }, 'rank index read failed; counting in SQL');
+      this.indexFailed(error, 'rank index read failed; counting in SQL');
       return this.store.countPlayers();
     }
   }
@@ -171,6 +172,12 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     this.log.info({ board: this.boardId, players: count, ms: this.now() - started }, 'rank index rebuilt from the database');
     await this.refreshTop();
     return count;
+  }
+
+  /** A failure of the index is a warning, unless it is only being rebuilt (then every call says so). */
+  private indexFailed(error: unknown, message: string): void {
+    if (error instanceof RankIndexNotReadyError) this.log.debug({ err: error }, message);
+    else this.log.warn({ err: error }, message);
   }
 
   private observeTop(entries: RankedEntry[]): void {

@@ -1,0 +1,177 @@
+import { ratioTo, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
+import { withDatabase } from '../lib/infra.js';
+import { assertAllOk, runLoad, unansweredNote, type LoadResult } from '../lib/load.js';
+import { playerId, presignTokens, updateBody } from '../lib/players.js';
+import type { ResourceReport } from '../lib/proc.js';
+import type { ServerProcess } from '../lib/server.js';
+import { CONNECTIONS } from './ceiling.js';
+
+export const UPDATE_PLAYERS = 100_000;
+const PLAYER_PREFIX = 'u';
+
+/** The 100,000 players' ids and tokens, signed once per run. */
+export function updatePlayers(ctx: BenchContext): { ids: string[]; tokens: string[] } {
+  const cached = ctx.tokenCache.get(PLAYER_PREFIX);
+  const ids = Array.from({ length: UPDATE_PLAYERS }, (_, i) => playerId(PLAYER_PREFIX, i + 1));
+  if (cached) return { ids, tokens: cached };
+  const started = performance.now();
+  const tokens = presignTokens(ctx.secrets, ids);
+  ctx.log(`pre-signed ${tokens.length.toLocaleString('en-US')} player tokens in ${(performance.now() - started).toFixed(0)} ms`);
+  ctx.tokenCache.set(PLAYER_PREFIX, tokens);
+  return { ids, tokens };
+}
+
+/** The `score_update_total{result="success"}` counter of the server's /metrics. */
+export async function successCounter(url: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const match = /^score_update_total\{result="success"\} (\d+(?:\.\d+)?)/m.exec(text);
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return null;
+  }
+}
+
+export interface UpdateRun {
+  result: LoadResult;
+  resources: ResourceReport;
+  /** The actionId of every update answered 200, the warm-up's included. */
+  okActionIds: string[];
+  /** Requests sent (warm-up included) whose answer was never read: in flight when the load stopped. */
+  unanswered: number;
+  distinctPlayers: number;
+  metricsSuccess: number | null;
+}
+
+/**
+ * Signed, valid updates spread uniformly over 100,000 players, 64 connections. Each request gets
+ * a fresh actionId, the current time and its HMAC signature; tokens are pre-signed.
+ */
+export async function driveUpdates(ctx: BenchContext, server: ServerProcess, name: string, database = true): Promise<UpdateRun> {
+  const { ids, tokens } = updatePlayers(ctx);
+  const touched = new Uint8Array(ids.length);
+  const okActionIds: string[] = [];
+  let sent = 0;
+  let answered = 0;
+  const load = (connections: number, durationSec: number) =>
+    runLoad({
+      url: server.url,
+      method: 'POST',
+      path: '/api/v1/scores/update',
+      connections,
+      durationSec,
+      setupRequest: (request, context) => {
+        const i = Math.floor(Math.random() * ids.length);
+        touched[i] = 1;
+        const { body, actionId } = updateBody(ctx.secrets, 1 + Math.floor(Math.random() * 100));
+        context.actionId = actionId;
+        request.headers = { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` };
+        request.body = body;
+        sent += 1;
+        return request;
+      },
+      onResponse: (status, context) => {
+        answered += 1;
+        if (status === 200) okActionIds.push(context.actionId as string);
+      },
+    });
+  ctx.log('warming up (1 s, 16 connections; its updates count in the durability check)');
+  const warmup = await load(16, 1);
+  assertAllOk(`${name} warm-up`, warmup);
+  ctx.log(`POST /api/v1/scores/update over ${ids.length.toLocaleString('en-US')} players, ${CONNECTIONS} connections, ${ctx.durationSec} s`);
+  const sampler = await sampleResources(ctx, server.pid, { database });
+  const result = await load(CONNECTIONS, ctx.durationSec);
+  const resources = await sampler.stop();
+  assertAllOk(name, result);
+  let distinctPlayers = 0;
+  for (const t of touched) distinctPlayers += t;
+  return { result, resources, okActionIds, unanswered: sent - answered, distinctPlayers, metricsSuccess: await successCounter(server.url) };
+}
+
+export interface Durability {
+  /** Rows in score_history. */
+  rows: number;
+  /** How many of the 200-answered actionIds have their row. */
+  found: number;
+}
+
+/**
+ * Every update answered 200 must have its score_history row. The table may hold a few more: the
+ * updates still in flight when the load generator stopped were applied, but their answers were
+ * never read; there can be no more of those than requests left unanswered.
+ */
+export function checkDurability(name: string, run: UpdateRun, durability: Durability): string {
+  const ok = run.okActionIds.length;
+  const extra = durability.rows - ok;
+  if (durability.found !== ok || extra < 0 || extra > run.unanswered) {
+    throw new Error(
+      `${name}: ${ok} updates answered 200 but only ${durability.found} of them are in score_history ` +
+        `(${durability.rows} rows, ${run.unanswered} requests unanswered when the load stopped): not every update is durable`,
+    );
+  }
+  return (
+    `durability: all ${ok.toLocaleString('en-US')} updates answered 200 (warm-up included) have their score_history row` +
+    (extra > 0 ? `; ${extra} more rows are updates in flight when the generator stopped (${run.unanswered} left unanswered)` : '; no other rows')
+  );
+}
+
+/** `{...}` array literal of the UUIDs, for `= ANY($1::uuid[])` on PostgreSQL and PGlite alike. */
+export function uuidArray(ids: string[]): string {
+  return `{${ids.join(',')}}`;
+}
+
+export const DURABILITY_SQL = `SELECT (SELECT count(*) FROM score_history)::bigint AS rows,
+  (SELECT count(*) FROM score_history WHERE action_id = ANY($1::uuid[]))::bigint AS found`;
+
+export function updateRow(ctx: BenchContext, scenario: string, label: string, run: UpdateRun, durabilityNote: string): ScenarioRow {
+  const notes = [
+    `${run.result.ok.toLocaleString('en-US')} updates answered 200, none refused; ${run.distinctPlayers.toLocaleString('en-US')} distinct players touched (a player's first update on a fresh server also creates their user row)`,
+    durabilityNote,
+  ];
+  const unanswered = unansweredNote(run.result);
+  if (unanswered) notes.push(unanswered);
+  if (run.metricsSuccess !== null) notes.push(`server metric score_update_total{result="success"} = ${run.metricsSuccess}`);
+  return {
+    scenario,
+    id: scenario,
+    label,
+    unit: 'updates/s',
+    throughput: run.result.rate,
+    operations: run.result.ok,
+    latency: run.result.latency,
+    peakRss: run.resources.peakRss,
+    ratio: ratioTo(ctx, run.result.rate),
+    resources: run.resources,
+    notes,
+    details: {
+      responses: run.result.responses,
+      byStatus: run.result.byStatus,
+      seconds: run.result.seconds,
+      answered200: run.okActionIds.length,
+      unanswered: run.unanswered,
+      distinctPlayers: run.distinctPlayers,
+      metricsSuccess: run.metricsSuccess,
+    },
+  };
+}
+
+export async function updates(ctx: BenchContext) {
+  // A board of its own: earlier scenarios' rows would only blur the row count.
+  await withDatabase(ctx.dbName, (client) => client.query('TRUNCATE score_history'));
+  const server = await startProduction(ctx);
+  let run: UpdateRun;
+  try {
+    ctx.log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms`);
+    run = await driveUpdates(ctx, server, 'updates');
+  } finally {
+    await server.stop();
+  }
+  // After a graceful stop nothing is in flight any more.
+  const durability = await withDatabase(ctx.dbName, async (client) => {
+    const row = (await client.query(DURABILITY_SQL, [uuidArray(run.okActionIds)])).rows[0];
+    return { rows: Number(row.rows), found: Number(row.found) };
+  });
+  const note = checkDurability('updates', run, durability);
+  const row = updateRow(ctx, 'updates', 'updates: POST /scores/update (PostgreSQL + Redis)', run, note);
+  return { rows: [row], details: { serverStartMs: server.startMs, serverWarnLines: server.logCounts().warn, durability } };
+}
