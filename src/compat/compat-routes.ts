@@ -80,7 +80,7 @@ export const compatRoutes: FastifyPluginAsyncTypebox<CompatRoutesOptions> = asyn
     },
     async (request) => {
       const [page, totalUsers, snapshot] = await Promise.all([
-        leaderboard.page(0, request.query.limit).then((page) => {
+        (request.query.limit <= leaderboard.topSize ? leaderboard.top(request.query.limit) : leaderboard.page(0, request.query.limit)).then((page) => {
           options.metrics.leaderboardRead(page.cacheHit);
           return page;
         }),

@@ -48,7 +48,7 @@ export const leaderboardRoutes: FastifyPluginAsyncTypebox<LeaderboardRoutesOptio
     },
     async (request, reply) => {
       const { limit, offset } = request.query;
-      const page = await leaderboard.page(offset, limit);
+      const page = offset === 0 && limit <= leaderboard.topSize ? await leaderboard.top(limit) : await leaderboard.page(offset, limit);
       options.metrics.leaderboardRead(page.cacheHit);
       const etag = etagOf(page.entries);
       reply.header('etag', etag).header('cache-control', 'no-cache');

@@ -36,6 +36,9 @@ export interface LeaderboardEvents {
   'top-changed': [TopSnapshot];
 }
 
+/** The longest a top read from memory may be old, in case another instance's message was lost. */
+const TOP_MAX_AGE_MS = 2000;
+
 function signature(entries: readonly RankEntry[]): string {
   return entries.map((entry) => `${entry.userId}\u0000${entry.score}\u0000${entry.username ?? ''}`).join('\u0001');
 }
@@ -56,6 +59,10 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   private snapshotSignature = '';
   private refreshing: Promise<TopSnapshot> | null = null;
   private refreshAgain = false;
+  /** False once an update may have moved the top since it was last read. */
+  private topFresh = false;
+  private topReadAtMs = 0;
+  private topFromIndex = false;
 
   constructor(options: LeaderboardServiceOptions) {
     super();
@@ -82,6 +89,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       change = { rank: await this.store.rankOf(entry), previousRank: null };
     }
     if (change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize)) {
+      this.topFresh = false;
       this.emit('top-dirty');
     }
     return change;
@@ -90,6 +98,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   /** Forgets a player (erasure); the top is marked dirty so that views refresh. */
   async remove(userId: string): Promise<void> {
     await this.rankIndex.remove(this.boardId, userId);
+    this.topFresh = false;
     this.emit('top-dirty');
   }
 
@@ -139,7 +148,11 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       try {
         do {
           this.refreshAgain = false;
-          const { entries } = await this.page(0, this.topSize);
+          // Fresh from here: an update landing during the read marks it stale again.
+          this.topFresh = true;
+          this.topReadAtMs = this.now();
+          const { entries, cacheHit } = await this.page(0, this.topSize);
+          this.topFromIndex = cacheHit;
           this.observeTop(entries);
         } while (this.refreshAgain);
         return this.snapshot;
@@ -158,6 +171,21 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       this.indexFailed(error, 'rank index read failed; counting in SQL');
       return this.store.countPlayers();
     }
+  }
+
+  /**
+   * The first `limit` (at most topSize) entries, from memory: re-read only when an update of this
+   * instance may have moved the top, another instance said so (`markTopStale`), or the copy is older
+   * than TOP_MAX_AGE_MS. Readers of the top, the busiest read, mostly cost no I/O at all.
+   */
+  async top(limit: number): Promise<LeaderboardPage> {
+    if (!this.topFresh || this.now() - this.topReadAtMs > TOP_MAX_AGE_MS) await this.refreshTop();
+    return { entries: this.snapshot.entries.slice(0, limit), cacheHit: this.topFromIndex };
+  }
+
+  /** Another instance moved the top: the next read of it goes to the index. */
+  markTopStale(): void {
+    this.topFresh = false;
   }
 
   /** The last top this instance saw, without I/O. */

@@ -101,6 +101,7 @@ export class LeaderboardBroadcaster {
       return;
     }
     if (message.from === this.options.instanceId) return;
+    this.options.leaderboard.markTopStale();
     if (message.cause) this.cause = message.cause;
     this.schedule();
   }

@@ -37,7 +37,13 @@ export function startServerProcess(env: Record<string, string>, timeoutMs = 60_0
           output: () => output,
           async stop() {
             if (child.exitCode === null) child.kill('SIGTERM');
-            return exited;
+            // A server that does not stop in time is killed, so a test fails instead of hanging.
+            const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+            try {
+              return await exited;
+            } finally {
+              clearTimeout(killer);
+            }
           },
         });
       }
