@@ -5,25 +5,11 @@
 // charts, and the layout on a phone. Screenshots: /tmp/admin-dashboard.png (desktop) and
 // /tmp/admin-dashboard-phone.png, for a human to look at.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { actionsFile, createTestApp, FAST_ACTIONS, type TestApp } from '../helpers/app.js';
+import { CHROMIUM, CHROMIUM_ARGS, SKIP_BROWSER as SKIP } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} not found: the browser tests need Debian's chromium (apt-get install -y chromium), or CHROMIUM_PATH`;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** How long a condition may take to show: the charts are polled every 2 s. */
 const WAIT_MS = 8_000;
 const BAD_SIGNATURE = 'ab'.repeat(32);

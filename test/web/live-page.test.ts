@@ -2,25 +2,11 @@
 // over Socket.IO, the polling fallback, the player's own panel, a private board, and the layout
 // on a phone. Screenshots go to /tmp/live-page-*.png for a human to look at.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { actionsFile, createTestApp, FAST_ACTIONS, type TestApp } from '../helpers/app.js';
+import { CHROMIUM, CHROMIUM_ARGS, SKIP_BROWSER as SKIP } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SKIP = existsSync(CHROMIUM)
-  ? false
-  : `${CHROMIUM} not found: the browser tests need Debian's chromium (apt-get install -y chromium), or CHROMIUM_PATH`;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** How long a condition may take to show: the page polls every 2 s in fallback mode. */
 const WAIT_MS = 8_000;
 const XSS_NAME = '<img src=x onerror="window.__xss=1">';
