@@ -35,18 +35,8 @@ import {
   type PlayerProfile,
   type ProfileContext,
 } from '../../src/cli/simulate.js';
+import { prng } from '../helpers/random.js';
 
-/** A seeded PRNG (mulberry32), so that each seed judges the same run. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface VirtualGroup {
   profile: PlayerProfile;
