@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
 import { LeaderboardBroadcaster, type TopCause } from './leaderboard-broadcaster.js';
+import { SignedInPlayers } from './signed-in-players.js';
 import {
   rooms,
   type ClientToServerEvents,
@@ -125,8 +126,20 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     }
   }
 
+  const signedIn = new SignedInPlayers({
+    pubsub: options.pubsub,
+    local: function* () {
+      for (const room of io.of('/').adapter.rooms.keys()) {
+        if (room.startsWith('user:')) yield room.slice('user:'.length);
+        else if (room.startsWith('legacy:user:')) yield room.slice('legacy:user:'.length);
+      }
+    },
+  });
+  await signedIn.start();
+
   async function signIn(socket: LiveSocket, principal: Principal): Promise<void> {
     await options.users.ensure(principal);
+    signedIn.signedIn(principal.userId);
     const { protocol } = socket.data;
     if (socket.data.userId && socket.data.userId !== principal.userId) await socket.leave(rooms.user(protocol, socket.data.userId));
     socket.data.userId = principal.userId;
@@ -189,18 +202,20 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
 
   const onApplied = (event: AppliedScoreEvent) => {
     const { userId } = event;
+    const cause: TopCause = { userId, newScore: event.newScore, increment: event.increment, rank: event.rank, timestamp: event.timestamp };
+    if (event.rank <= leaderboard.topSize || (event.previousRank !== null && event.previousRank <= leaderboard.topSize)) {
+      broadcaster.noteCause(cause);
+    }
+    // Nobody to tell: each emit below is a write to the Redis stream that every instance reads.
+    if (!signedIn.has(userId)) return;
     io.to(rooms.user('v1', userId)).emit('score:updated', { userId, newScore: event.newScore, increment: event.increment });
     const moved = event.previousRank !== event.rank;
     if (moved) {
       io.to(rooms.user('v1', userId)).emit('rank:changed', { userId, newRank: event.rank, oldRank: event.previousRank, newScore: event.newScore });
     }
-    const cause: TopCause = { userId, newScore: event.newScore, increment: event.increment, rank: event.rank, timestamp: event.timestamp };
     const legacyRoom = io.to(rooms.user('legacy', userId));
     legacyRoom.emit('score_updated', legacyPayload('score_updated', cause, event.timestamp));
     if (moved) legacyRoom.emit('user_position_changed', legacyPayload('user_position_changed', cause, event.timestamp));
-    if (event.rank <= leaderboard.topSize || (event.previousRank !== null && event.previousRank <= leaderboard.topSize)) {
-      broadcaster.noteCause(cause);
-    }
   };
   scores.on('applied', onApplied);
   const onFlagged = (flag: SuspiciousActivity & { frozen: boolean }) => {
@@ -219,6 +234,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     scores.off('applied', onApplied);
     options.integrity?.off('flagged', onFlagged);
     await broadcaster.stop();
+    await signedIn.stop();
     // Open sockets would keep the HTTP server from closing.
     io.local.disconnectSockets(true);
     io.engine.close();

@@ -133,6 +133,20 @@ for (const { mode, skip } of MODES) {
       assert.deepEqual(polled.leaderboard, last.leaderboard);
     });
 
+    it('writes no player events to the adapter stream for players without a socket', { skip: mode === 'embedded' ? 'the in-memory adapter has no stream' : false }, async () => {
+      const redis = t.backends.redis!;
+      const stream = `${t.config.redis!.keyPrefix}socket.io`;
+      const before = await redis.xlen(stream);
+      for (let i = 0; i < 5; i++) assert.equal((await t.post('unwatched', t.body({ scoreIncrement: 1 }))).statusCode, 200);
+      await sleep(100);
+      // At most a heartbeat of the adapter; 5 updates with events would have written 10 or more.
+      assert.ok((await redis.xlen(stream)) - before <= 1);
+      const watcher = await open({ token: t.token('unwatched') });
+      await t.post('unwatched', t.body({ scoreIncrement: 1 }));
+      assert.deepEqual(await watcher.next('score:updated'), { userId: 'unwatched', newScore: 6, increment: 1 });
+      assert.ok((await redis.xlen(stream)) - before >= 1);
+    });
+
     it('recovers a dropped connection with its rooms (connection-state recovery)', async () => {
       const player = await open({ token: t.token('hank') }, { reconnection: true });
       await player.next('leaderboard:update');
