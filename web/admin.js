@@ -135,34 +135,9 @@
   }
 
   // ---------------------------------------------------------------- the token
-  let memoryToken = null;
-  function storeToken(value) {
-    memoryToken = value;
-    try {
-      if (value) sessionStorage.setItem(TOKEN_KEY, value);
-      else sessionStorage.removeItem(TOKEN_KEY);
-    } catch {
-      /* storage disabled: memory only */
-    }
-  }
-  function storedToken() {
-    try {
-      return sessionStorage.getItem(TOKEN_KEY) || memoryToken;
-    } catch {
-      return memoryToken;
-    }
-  }
-  /** The token's claims, for display only: the server verifies the token. */
-  function claimsOf(value) {
-    try {
-      const part = value.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-      const bytes = Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
-      const claims = JSON.parse(new TextDecoder().decode(bytes));
-      return claims && typeof claims === 'object' ? claims : {};
-    } catch {
-      return {};
-    }
-  }
+  // Kept in sessionStorage (this tab only), in memory when storage is disabled.
+  const { store: storeToken, stored: storedToken } = Scoreboard.tokenStore(TOKEN_KEY);
+  const { claimsOf } = Scoreboard;
 
   /** The signed-in token, or null. */
   let token = null;
@@ -883,11 +858,7 @@
   // ---------------------------------------------------------------- connection state and Socket.IO
   const conn = { live: false, everLive: false, attempt: 0, clientMissing: false, transport: '' };
 
-  function setState(name, text, detail) {
-    if (el.state.dataset.state !== name) el.state.dataset.state = name;
-    if (el.state.textContent !== text) el.state.textContent = text;
-    el.detail.textContent = detail || '';
-  }
+  const setState = Scoreboard.stateSetter(el.state, el.detail);
 
   function updateStatus() {
     if (!token) return setState('idle', 'Signed out', '');
@@ -903,8 +874,8 @@
   /** @type {any} */
   let socket = null;
   let feedPollTimer = null;
-  let manualTimer = null;
-  let manualRetries = 0;
+  /** For the cases where socket.io-client does not retry by itself (refused or closed by the server). */
+  const reconnect = Scoreboard.reconnector(() => socket);
 
   /** While the socket is not live, the feed's first page is polled so that no flag waits for it. */
   function startFeedPolling() {
@@ -916,23 +887,8 @@
     feedPollTimer = null;
   }
 
-  function loadClient() {
-    return new Promise((resolve) => {
-      if (typeof window.io === 'function') return resolve(true);
-      const script = document.createElement('script');
-      script.src = CLIENT_SRC;
-      script.async = true;
-      script.onload = () => resolve(typeof window.io === 'function');
-      script.onerror = () => {
-        script.remove();
-        resolve(false);
-      };
-      document.head.appendChild(script);
-    });
-  }
-
   async function connectLive(started) {
-    const loaded = await loadClient();
+    const loaded = await Scoreboard.loadClient(CLIENT_SRC);
     if (started !== session) return;
     if (!loaded) {
       conn.clientMissing = true;
@@ -947,20 +903,7 @@
     startSocket(started);
   }
 
-  function transportName() {
-    const name = socket && socket.io && socket.io.engine && socket.io.engine.transport ? socket.io.engine.transport.name : '';
-    return name === 'websocket' ? 'WebSocket' : name === 'polling' ? 'HTTP long-polling' : name === 'webtransport' ? 'WebTransport' : name;
-  }
-
-  /** For the cases where socket.io-client does not retry by itself (refused or closed by the server). */
-  function reconnectLater() {
-    clearTimeout(manualTimer);
-    const delay = Math.min(30000, 2000 * 2 ** manualRetries) * (0.5 + Math.random());
-    manualRetries += 1;
-    manualTimer = setTimeout(() => {
-      if (socket && !socket.connected) socket.connect();
-    }, delay);
-  }
+  const transportName = () => Scoreboard.transportName(socket);
 
   function startSocket(started) {
     const current = window.io({
@@ -982,8 +925,7 @@
       conn.live = true;
       conn.everLive = true;
       conn.attempt = 0;
-      manualRetries = 0;
-      clearTimeout(manualTimer);
+      reconnect.reset();
       conn.transport = transportName();
       const engine = current.io.engine;
       if (engine) {
@@ -1003,7 +945,7 @@
       conn.live = false;
       startFeedPolling();
       updateStatus();
-      if (reason === 'io server disconnect') reconnectLater();
+      if (reason === 'io server disconnect') reconnect.later();
     });
 
     current.on('connect_error', (error) => {
@@ -1014,7 +956,7 @@
           signOut(`Signed out: ${NOT_ACCEPTED}`, 'error');
           return;
         }
-        reconnectLater();
+        reconnect.later();
       }
       startFeedPolling();
       updateStatus();
@@ -1032,7 +974,7 @@
   }
 
   function stopSocket() {
-    clearTimeout(manualTimer);
+    reconnect.cancel();
     stopFeedPolling();
     if (socket) {
       socket.removeAllListeners();
@@ -1062,7 +1004,7 @@
 
   async function signIn(candidate, restoring) {
     el.signinError.textContent = '';
-    if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(candidate)) {
+    if (!Scoreboard.JWT_PATTERN.test(candidate)) {
       el.signinError.textContent = 'That does not look like a JWT (three base64url parts separated by dots).';
       return;
     }

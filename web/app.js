@@ -35,41 +35,18 @@
   // ---------------------------------------------------------------- player token
   // Taken from the fragment (never sent to the server in a URL), kept for this tab only, and
   // removed from the address bar so it does not end up in history, bookmarks or screenshots.
-  let memoryToken = null;
-  function storeToken(value) {
-    memoryToken = value;
-    try {
-      if (value) sessionStorage.setItem(TOKEN_KEY, value);
-      else sessionStorage.removeItem(TOKEN_KEY);
-    } catch {
-      /* storage disabled: keep it in memory */
-    }
-  }
+  const { store: storeToken, stored: storedToken } = Scoreboard.tokenStore(TOKEN_KEY);
+  const { claimsOf } = Scoreboard;
   function loadToken() {
     const fragment = new URLSearchParams(location.hash.slice(1));
     if (fragment.has('token')) {
       const value = (fragment.get('token') || '').trim();
-      storeToken(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(value) ? value : null);
+      storeToken(Scoreboard.JWT_PATTERN.test(value) ? value : null);
       fragment.delete('token');
       const rest = fragment.toString();
       history.replaceState(history.state, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
     }
-    try {
-      return sessionStorage.getItem(TOKEN_KEY) || memoryToken;
-    } catch {
-      return memoryToken;
-    }
-  }
-  /** The token's claims, for display only (the server verifies the token). */
-  function claimsOf(value) {
-    try {
-      const part = value.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-      const bytes = Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
-      const claims = JSON.parse(new TextDecoder().decode(bytes));
-      return claims && typeof claims === 'object' ? claims : {};
-    } catch {
-      return {};
-    }
+    return storedToken();
   }
 
   let token = loadToken();
@@ -329,11 +306,7 @@
     transport: '',
   };
 
-  function setState(name, text, detail) {
-    if (el.state.dataset.state !== name) el.state.dataset.state = name;
-    if (el.state.textContent !== text) el.state.textContent = text;
-    el.detail.textContent = detail || '';
-  }
+  const setState = Scoreboard.stateSetter(el.state, el.detail);
 
   function updateStatus() {
     const attempt = conn.attempt > 0 ? ` (attempt ${conn.attempt})` : '';
@@ -459,27 +432,12 @@
   /** @type {any} */
   let socket = null;
   let lastSeq = null;
-  let manualRetries = 0;
-  let manualTimer = null;
-
-  function loadClient() {
-    return new Promise((resolve) => {
-      if (typeof window.io === 'function') return resolve(true);
-      const script = document.createElement('script');
-      script.src = CLIENT_SRC;
-      script.async = true;
-      script.onload = () => resolve(typeof window.io === 'function');
-      script.onerror = () => {
-        script.remove();
-        resolve(false);
-      };
-      document.head.appendChild(script);
-    });
-  }
+  /** For the cases where socket.io-client does not retry by itself (refused by the server). */
+  const reconnect = Scoreboard.reconnector(() => socket);
 
   let clientRetries = 0;
   async function connectLive() {
-    if (await loadClient()) {
+    if (await Scoreboard.loadClient(CLIENT_SRC)) {
       startSocket();
       return;
     }
@@ -490,17 +448,6 @@
     setTimeout(() => void connectLive(), delay);
   }
 
-  /** For the cases where socket.io-client does not retry by itself (refused by the server). */
-  function reconnectLater() {
-    clearTimeout(manualTimer);
-    // With jitter, so that clients dropped together by a restarting server do not return together.
-    const delay = Math.min(30000, 2000 * 2 ** manualRetries) * (0.5 + Math.random());
-    manualRetries += 1;
-    manualTimer = setTimeout(() => {
-      if (socket && !socket.connected) socket.connect();
-    }, delay);
-  }
-
   /**
    * The server answers again (a poll succeeded after failing): try the socket now rather than at
    * the end of its back-off. disconnect() first, so the manager drops its pending attempt and
@@ -508,14 +455,11 @@
    */
   function retrySocketNow() {
     if (!socket || socket.connected) return;
-    clearTimeout(manualTimer);
+    reconnect.cancel();
     socket.disconnect().connect();
   }
 
-  function transportName() {
-    const name = socket && socket.io && socket.io.engine && socket.io.engine.transport ? socket.io.engine.transport.name : '';
-    return name === 'websocket' ? 'WebSocket' : name === 'polling' ? 'HTTP long-polling' : name === 'webtransport' ? 'WebTransport' : name;
-  }
+  const transportName = () => Scoreboard.transportName(socket);
 
   function startSocket() {
     socket = window.io({
@@ -536,8 +480,7 @@
       conn.everLive = true;
       conn.attempt = 0;
       conn.connectErrors = 0;
-      manualRetries = 0;
-      clearTimeout(manualTimer);
+      reconnect.reset();
       if (!socket.recovered) {
         lastSeq = null;
         // Events sent while this socket was away are lost: read the player's standing again.
@@ -560,7 +503,7 @@
       conn.live = false;
       updateStatus();
       // The server closed the socket on purpose: socket.io-client does not reconnect by itself.
-      if (reason === 'io server disconnect') reconnectLater();
+      if (reason === 'io server disconnect') reconnect.later();
     });
 
     socket.on('connect_error', (error) => {
@@ -575,7 +518,7 @@
           return;
         }
         startPolling();
-        reconnectLater();
+        reconnect.later();
       } else if (conn.connectErrors >= ERRORS_BEFORE_POLLING) {
         startPolling();
       }
