@@ -40,6 +40,9 @@ export interface PlayerView {
   readonly memo: Record<string, number | undefined>;
 }
 
+/** The engine's writable side of a player's view (it updates it; profiles only read it). */
+export type PlayerViewState = { -readonly [K in keyof PlayerView]: PlayerView[K] } & { actionReadyAt: Map<string, number> };
+
 /** What a profile knows about the run. */
 export interface ProfileContext {
   /** The current time (ms since the epoch, the run's `now` clock). */
@@ -425,16 +428,7 @@ class LatencyHistogram {
 }
 
 interface Player {
-  view: {
-    index: number;
-    userId: string;
-    username: string;
-    meanIntervalMs: number;
-    sent: number;
-    actionReadyAt: Map<string, number>;
-    readyAt: number;
-    memo: Record<string, number | undefined>;
-  };
+  view: PlayerViewState;
   profile: PlayerProfile;
   /** The counters of the player's profile. */
   group: ProfileStats;

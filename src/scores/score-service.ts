@@ -8,7 +8,7 @@ import type { RateLimiter } from '../integrity/rate-limiter.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { FraudCheck, Metrics } from '../metrics/metrics.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
-import { findAction, type ActionCatalogue } from './action-catalogue.js';
+import type { ActionCatalogue } from './action-catalogue.js';
 import { checkActionType, checkIncrement, checkTimestamp } from './score-rules.js';
 import { userCacheKey } from './player-lookup.js';
 import { verifySignature } from './signature.js';
@@ -145,10 +145,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     // Timed on arrival, not after the write: database latency must not blur a client's rhythm.
     const atMs = (this.options.now ?? Date.now)();
     try {
-      const result = await this.apply(principal, request, context);
-      const maxScore = findAction(this.options.actions, request.actionType)?.rule.maxScore;
-      this.emitAttempt(principal.userId, context.ipAddress, 'applied', atMs, request.scoreIncrement, maxScore);
-      return result;
+      return await this.apply(principal, request, context, atMs);
     } catch (error) {
       if (error instanceof AppError) {
         const reason = (error.details as { reason?: unknown } | undefined)?.reason;
@@ -163,7 +160,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     this.emit('attempt', { userId, atMs: atMs ?? (this.options.now ?? Date.now)(), ipAddress, outcome, increment, maxScore });
   }
 
-  private async apply(principal: Principal, request: ScoreUpdateRequest, context: RequestContext): Promise<ScoreUpdateResult> {
+  private async apply(principal: Principal, request: ScoreUpdateRequest, context: RequestContext, atMs: number): Promise<ScoreUpdateResult> {
     const { options } = this;
     const now = options.now ?? Date.now;
     const check = this.check;
@@ -238,6 +235,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       timestamp: appliedAt,
     };
     this.emit('applied', { ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement, previousRank });
+    this.emitAttempt(principal.userId, context.ipAddress, 'applied', atMs, request.scoreIncrement, rule.maxScore);
     return result;
   }
 

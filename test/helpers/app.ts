@@ -40,6 +40,18 @@ export interface ScoreBody {
   clientSignature: string;
 }
 
+/** A correctly signed body (TEST_HMAC_KEY); overrides apply before signing unless `clientSignature` is given. */
+export function signedBody(overrides: Partial<ScoreBody> = {}): ScoreBody {
+  const unsigned = {
+    actionId: randomUUID(),
+    actionType: 'TASK_COMPLETE',
+    scoreIncrement: 10,
+    timestamp: new Date().toISOString(),
+    ...overrides,
+  };
+  return { ...unsigned, clientSignature: overrides.clientSignature ?? signAction(TEST_HMAC_KEY, unsigned) };
+}
+
 export interface TestApp {
   mode: TestMode;
   app: FastifyInstance;
@@ -95,23 +107,13 @@ export async function createTestApp(mode: TestMode, env: Record<string, string> 
     }
     return cached;
   };
-  const body = (overrides: Partial<ScoreBody> = {}): ScoreBody => {
-    const unsigned = {
-      actionId: randomUUID(),
-      actionType: 'TASK_COMPLETE',
-      scoreIncrement: 10,
-      timestamp: new Date().toISOString(),
-      ...overrides,
-    };
-    return { ...unsigned, clientSignature: overrides.clientSignature ?? signAction(TEST_HMAC_KEY, unsigned) };
-  };
   return {
     mode,
     app,
     config,
     backends,
     token,
-    body,
+    body: signedBody,
     post: (userId, payload, headers = {}) =>
       app.inject({
         method: 'POST',

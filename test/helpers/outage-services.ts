@@ -15,8 +15,7 @@ import { buildApp } from '../../src/app.js';
 import { createTokenSigner } from '../../src/auth/jwt.js';
 import { createBackends, type Backends } from '../../src/backends.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { signAction } from '../../src/scores/signature.js';
-import { actionsFile, FAST_ACTIONS, TEST_HMAC_KEY, TEST_JWT_SECRET, type ScoreBody } from './app.js';
+import { actionsFile, FAST_ACTIONS, signedBody, TEST_HMAC_KEY, TEST_JWT_SECRET, type ScoreBody } from './app.js';
 
 // ---------------------------------------------------------------------------------------------
 // Binaries
@@ -490,16 +489,6 @@ export function tokenFor(userId: string): string {
   return token;
 }
 
-export function signedBody(overrides: Partial<ScoreBody> = {}): ScoreBody {
-  const unsigned = {
-    actionId: randomUUID(),
-    actionType: 'TASK_COMPLETE',
-    scoreIncrement: 10,
-    timestamp: new Date().toISOString(),
-    ...overrides,
-  };
-  return { ...unsigned, clientSignature: overrides.clientSignature ?? signAction(TEST_HMAC_KEY, unsigned) };
-}
 
 let fastActions: string | undefined;
 

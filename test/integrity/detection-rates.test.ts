@@ -33,6 +33,7 @@ import {
   SAFETY_MARGIN_MS,
   type ChosenAction,
   type PlayerProfile,
+  type PlayerViewState,
   type ProfileContext,
 } from '../../src/cli/simulate.js';
 import { prng } from '../helpers/random.js';
@@ -84,16 +85,7 @@ interface Window {
 
 interface VirtualPlayer {
   profile: PlayerProfile;
-  view: {
-    index: number;
-    userId: string;
-    username: string;
-    meanIntervalMs: number;
-    sent: number;
-    actionReadyAt: Map<string, number>;
-    readyAt: number;
-    memo: Record<string, number | undefined>;
-  };
+  view: PlayerViewState;
   /** Answer times of the latest attempts (the engine's per-user bookkeeping). */
   answers: number[];
   pausedUntil: number;

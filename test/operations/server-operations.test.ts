@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { io as connectSocket } from 'socket.io-client';
 import { createTokenSigner } from '../../src/auth/jwt.js';
 import { signAction } from '../../src/scores/signature.js';
-import { actionsFile, createTestApp, FAST_ACTIONS, TEST_HMAC_KEY, TEST_JWT_SECRET } from '../helpers/app.js';
+import { actionsFile, createTestApp, FAST_ACTIONS, signedBody, TEST_HMAC_KEY, TEST_JWT_SECRET } from '../helpers/app.js';
 import { startServerProcess, type ServerProcess } from '../helpers/processes.js';
 import { connected, openSocket } from '../helpers/sockets.js';
 
@@ -105,11 +105,6 @@ function runUntilExit(env: Record<string, string>, timeoutMs = 30_000): Promise<
       resolve({ code, signal, stdout, stderr });
     }),
   );
-}
-
-function signedBody(scoreIncrement: number, actionType = 'TASK_COMPLETE') {
-  const unsigned = { actionId: randomUUID(), actionType, scoreIncrement, timestamp: new Date().toISOString() };
-  return { ...unsigned, clientSignature: signAction(TEST_HMAC_KEY, unsigned) };
 }
 
 interface Outcome {
@@ -266,7 +261,7 @@ describe('graceful shutdown', () => {
     const sent = Array.from({ length: 200 }, (_, i) => {
       const userId = `drain-${i}`;
       const increment = 1 + (i % 7);
-      const request = postOnOwnConnection(server.url, '/api/v1/scores/update', signedBody(increment), {
+      const request = postOnOwnConnection(server.url, '/api/v1/scores/update', signedBody({ scoreIncrement: increment }), {
         authorization: `Bearer ${signToken({ userId, username: userId })}`,
       });
       return { userId, increment, ...request };
@@ -375,7 +370,7 @@ describe('logs', () => {
     };
     try {
       // Canonical update, with a client-supplied request id.
-      const body = signedBody(5);
+      const body = signedBody({ scoreIncrement: 5 });
       signatures.push(body.clientSignature);
       const first = await send('/api/v1/scores/update', { method: 'POST', headers: { ...auth, 'x-request-id': 'trace-123' }, body: JSON.stringify(body) });
       assert.equal(first.status, 200);
@@ -394,10 +389,10 @@ describe('logs', () => {
 
       // Refusals log too (each by its own player, so that no anti-cheat flag changes the next answer):
       // a wrong signature, a body that fails validation, a body that is not JSON, a forged token.
-      const wrong = { ...signedBody(3), clientSignature: 'ab'.repeat(32).replace(/^ab/, 'cd') };
+      const wrong = { ...signedBody({ scoreIncrement: 3 }), clientSignature: 'ab'.repeat(32).replace(/^ab/, 'cd') };
       signatures.push(wrong.clientSignature);
       assert.equal((await send('/api/v1/scores/update', { method: 'POST', headers: authAs('logged-2'), body: JSON.stringify(wrong) })).status, 403);
-      const invalid = { ...signedBody(3), clientSignature: 'not-hex-but-secret-looking-value-0123456789', extra: true };
+      const invalid = { ...signedBody({ scoreIncrement: 3 }), clientSignature: 'not-hex-but-secret-looking-value-0123456789', extra: true };
       signatures.push(invalid.clientSignature);
       assert.equal((await send('/api/v1/scores/update', { method: 'POST', headers: authAs('logged-3'), body: JSON.stringify(invalid) })).status, 400);
       const broken = `{"clientSignature":"${'ef'.repeat(32)}",`;
