@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { productionEnv, type BenchContext, type Scenario, type ScenarioOutcome } from './lib/context.js';
@@ -16,7 +16,7 @@ import { createDatabase, deleteRedisKeys, dropDatabase, serverVersions } from '.
 import { stopAllLoads } from './lib/load.js';
 import { BENCH_ACTIONS_CATALOGUE } from './lib/players.js';
 import { cpuPerOperationMs, formatRatio, rowLines, summaryTable, toJson } from './lib/report.js';
-import { BIN, cleanEnv, runningServers, spawnWithLimit } from './lib/server.js';
+import { BIN, cleanEnv, runningServers, setServerNodeArgs, spawnWithLimit } from './lib/server.js';
 import { runningSwarms } from './lib/swarm.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { embedded } from './scenarios/embedded.js';
@@ -40,6 +40,7 @@ const USAGE = `Usage: npm run bench -- [--only ${SCENARIOS.map(([n]) => n).join(
   --only      scenarios to run (comma-separated); the ceiling always runs too, as the reference
   --duration  seconds of load per measurement (default 10)
   --sockets   most sockets of the fan-out scenario (default 10000; it runs 1000 first)
+  --cpu-prof  directory: every server process started writes a V8 CPU profile there when it stops
 
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust) and Redis at 127.0.0.1:6379
 (BENCH_PG_URL / BENCH_REDIS_URL override them).`;
@@ -50,11 +51,11 @@ function fail(message: string): never {
 }
 
 function options() {
-  let values: { only?: string; duration?: string; sockets?: string; help?: boolean };
+  let values: { only?: string; duration?: string; sockets?: string; 'cpu-prof'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: process.argv.slice(2),
-      options: { only: { type: 'string' }, duration: { type: 'string' }, sockets: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { only: { type: 'string' }, duration: { type: 'string' }, sockets: { type: 'string' }, 'cpu-prof': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (error) {
     fail((error as Error).message);
@@ -74,6 +75,7 @@ function options() {
   if (!/^\d+(\.\d+)?$/.test(values.duration ?? '10') || durationSec < 1 || durationSec > 600) fail('--duration must be 1 to 600 seconds');
   const maxSockets = Number(values.sockets ?? 10_000);
   if (!/^\d+$/.test(values.sockets ?? '10000') || maxSockets < 1 || maxSockets > 100_000) fail('--sockets must be 1 to 100000');
+  if (values['cpu-prof'] !== undefined) setServerNodeArgs(['--cpu-prof', `--cpu-prof-dir=${resolve(values['cpu-prof'])}`]);
   return { only, durationSec, maxSockets };
 }
 

@@ -61,6 +61,13 @@ export function spawnWithLimit(
   });
 }
 
+let serverNodeArgs: string[] = [];
+
+/** Node options of every server process started from now on (e.g. `--cpu-prof`). */
+export function setServerNodeArgs(args: string[]): void {
+  serverNodeArgs = args;
+}
+
 const running = new Set<ServerProcess>();
 
 /** Every server process still running (for the cleanup on failure or Ctrl-C). */
@@ -94,7 +101,7 @@ export async function startServer(env: Record<string, string>, options: { nofile
   const port = await freePort();
   const fullEnv = { ...cleanEnv(), HOST: '127.0.0.1', ...env, PORT: String(port) };
   const started = performance.now();
-  const child = spawnWithLimit([BIN, 'start'], { env: fullEnv, nofile: options.nofile });
+  const child = spawnWithLimit([...serverNodeArgs, BIN, 'start'], { env: fullEnv, nofile: options.nofile });
   const lines: string[] = [];
   let partial = '';
   let warn = 0;

@@ -21,12 +21,24 @@ export function updatePlayers(ctx: BenchContext): { ids: string[]; tokens: strin
   return { ids, tokens };
 }
 
-/** The `score_update_total{result="success"}` counter of the server's /metrics. */
-export async function successCounter(url: string): Promise<number | null> {
+export interface WriteMetrics {
+  /** `score_update_total{result="success"}`. */
+  success: number;
+  /** Statements that committed updates (`score_write_batch_size_count`), and the updates they carried. */
+  batches: number;
+  batchedUpdates: number;
+}
+
+/** The write counters of the server's /metrics (null when it cannot be read). */
+export async function writeMetrics(url: string): Promise<WriteMetrics | null> {
   try {
     const text = await (await fetch(`${url}/metrics`)).text();
-    const match = /^score_update_total\{result="success"\} (\d+(?:\.\d+)?)/m.exec(text);
-    return match ? Number(match[1]) : 0;
+    const read = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+    return {
+      success: read(/^score_update_total\{result="success"\} (\d+(?:\.\d+)?)/m),
+      batches: read(/^score_write_batch_size_count (\d+)/m),
+      batchedUpdates: read(/^score_write_batch_size_sum (\d+)/m),
+    };
   } catch {
     return null;
   }
@@ -40,7 +52,7 @@ export interface UpdateRun {
   /** Requests sent (warm-up included) whose answer was never read: in flight when the load stopped. */
   unanswered: number;
   distinctPlayers: number;
-  metricsSuccess: number | null;
+  metrics: WriteMetrics | null;
 }
 
 /**
@@ -85,7 +97,7 @@ export async function driveUpdates(ctx: BenchContext, server: ServerProcess, nam
   assertAllOk(name, result);
   let distinctPlayers = 0;
   for (const t of touched) distinctPlayers += t;
-  return { result, resources, okActionIds, unanswered: sent - answered, distinctPlayers, metricsSuccess: await successCounter(server.url) };
+  return { result, resources, okActionIds, unanswered: sent - answered, distinctPlayers, metrics: await writeMetrics(server.url) };
 }
 
 export interface Durability {
@@ -130,7 +142,13 @@ export function updateRow(ctx: BenchContext, scenario: string, label: string, ru
   ];
   const unanswered = unansweredNote(run.result);
   if (unanswered) notes.push(unanswered);
-  if (run.metricsSuccess !== null) notes.push(`server metric score_update_total{result="success"} = ${run.metricsSuccess}`);
+  if (run.metrics) {
+    const { success, batches, batchedUpdates } = run.metrics;
+    notes.push(`server metric score_update_total{result="success"} = ${success}`);
+    if (batches > 0) {
+      notes.push(`group commit: ${batchedUpdates.toLocaleString('en-US')} updates in ${batches.toLocaleString('en-US')} statements, ${(batchedUpdates / batches).toFixed(1)} per commit on average`);
+    }
+  }
   return {
     scenario,
     id: scenario,
@@ -150,7 +168,7 @@ export function updateRow(ctx: BenchContext, scenario: string, label: string, ru
       answered200: run.okActionIds.length,
       unanswered: run.unanswered,
       distinctPlayers: run.distinctPlayers,
-      metricsSuccess: run.metricsSuccess,
+      metrics: run.metrics,
     },
   };
 }

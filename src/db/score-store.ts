@@ -1,6 +1,7 @@
 import type { RankEntry, RankedEntry } from '../leaderboard/rank-entry.js';
+import type { BatchResult } from './group-commit.js';
 import type { Row, SqlClient } from './sql-client.js';
-import { sqlState } from './sql-client.js';
+import { isConnectionError, sqlState } from './sql-client.js';
 
 export interface UserProfile {
   id: string;
@@ -143,6 +144,65 @@ SELECT upd.score AS new_score,
        (SELECT username FROM eligible) AS username
 FROM upd, hist`;
 
+/**
+ * Many updates of distinct users, one statement: the same checks and writes as APPLY_UPDATE_SQL, row
+ * by row, in user id order (so concurrent batches lock rows in one order and cannot deadlock). The
+ * batch is a JSON array ($1); $2 maps each action type to its minDuration. A row that is not
+ * applied (frozen, too fast, replayed, unknown user) is left out of the result and classified after.
+ * Action ids already in the history are left out up front, so a replay does not fail the batch; a
+ * replay racing in from elsewhere still does (unique action_id), and the caller falls back to one
+ * statement per update. In DO UPDATE the row's action type is the one key of EXCLUDED.action_last_at.
+ */
+const APPLY_UPDATES_SQL = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text)
+), eligible AS (
+  SELECT i.*, u.username
+  FROM input i JOIN users u ON u.id = i.user_id
+  WHERE u.status = 'active' AND NOT EXISTS (SELECT 1 FROM score_history h WHERE h.action_id = i.action_id)
+), upd AS (
+  INSERT INTO scores AS s (user_id, score, last_updated, total_actions, first_action, last_action, action_last_at)
+  SELECT e.user_id, e.inc, n.t, 1, n.t, n.t, jsonb_build_object(e.type, (extract(epoch FROM n.t) * 1000)::bigint)
+  FROM eligible e CROSS JOIN LATERAL (SELECT date_trunc('milliseconds', clock_timestamp()) AS t) n
+  ORDER BY e.user_id
+  ON CONFLICT (user_id) DO UPDATE SET
+    score = s.score + EXCLUDED.score,
+    last_updated = GREATEST(s.last_updated, date_trunc('milliseconds', clock_timestamp())),
+    total_actions = s.total_actions + 1,
+    first_action = COALESCE(s.first_action, EXCLUDED.first_action),
+    last_action = GREATEST(s.last_action, date_trunc('milliseconds', clock_timestamp())),
+    action_last_at = s.action_last_at || jsonb_build_object(
+      (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1), (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  WHERE NOT (s.action_last_at ? (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))
+     OR (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+          - (s.action_last_at ->> (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))::bigint
+        >= COALESCE(($2::jsonb ->> (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))::bigint, 0)
+  RETURNING s.user_id, s.score, s.last_updated, s.total_actions
+), hist AS (
+  INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at)
+  SELECT e.user_id, e.action_id, e.type, e.inc, upd.score - e.inc, upd.score, e.ip, e.ua, upd.last_updated
+  FROM upd JOIN eligible e ON e.user_id = upd.user_id
+)
+SELECT upd.user_id,
+       upd.score AS new_score,
+       upd.score - e.inc AS previous_score,
+       (extract(epoch FROM upd.last_updated) * 1000)::bigint AS last_updated_ms,
+       upd.total_actions,
+       e.username
+FROM upd JOIN eligible e ON e.user_id = upd.user_id`;
+
+/** Creates or refreshes many users in one statement (distinct ids, in id order). */
+const ENSURE_USERS_SQL = `
+INSERT INTO users AS u (id, username, email)
+SELECT i.id, i.username, i.email FROM jsonb_to_recordset($1::jsonb) AS i(id text, username text, email text) ORDER BY i.id
+ON CONFLICT (id) DO UPDATE SET
+  username = COALESCE(EXCLUDED.username, u.username),
+  email = COALESCE(EXCLUDED.email, u.email),
+  updated_at = now()
+WHERE (EXCLUDED.username IS NOT NULL AND u.username IS DISTINCT FROM EXCLUDED.username)
+   OR (EXCLUDED.email IS NOT NULL AND u.email IS DISTINCT FROM EXCLUDED.email)`;
+
 const CLASSIFY_REJECTION_SQL = `
 SELECT (SELECT status FROM users WHERE id = $1) AS status,
        (SELECT (action_last_at ->> $3::text)::bigint FROM scores WHERE user_id = $1) AS last_at_ms,
@@ -153,6 +213,25 @@ FROM (SELECT 1) one LEFT JOIN score_history h ON h.action_id = $2::uuid`;
 
 const ENTRY_COLUMNS = `s.user_id, u.username, s.score,
   (extract(epoch FROM s.last_updated) * 1000)::bigint AS last_updated_ms, s.total_actions`;
+
+function toApplied(row: Row): AppliedUpdate {
+  return {
+    kind: 'applied',
+    newScore: row.new_score as number,
+    previousScore: row.previous_score as number,
+    lastUpdatedMs: row.last_updated_ms as number,
+    totalActions: row.total_actions as number,
+    username: (row.username as string | null) ?? null,
+  };
+}
+
+async function settle<T>(promise: Promise<T>): Promise<BatchResult<T>> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
 
 function toEntry(row: Row): RankEntry {
   return {
@@ -186,6 +265,12 @@ export class ScoreStore {
     );
   }
 
+  /** ensureUser for many distinct users in one statement. */
+  async ensureUsers(profiles: readonly UserProfile[]): Promise<void> {
+    if (profiles.length === 1) return this.ensureUser(profiles[0]!);
+    await this.sql.query(ENSURE_USERS_SQL, [JSON.stringify(profiles)], { name: 'ensure_users' });
+  }
+
   /**
    * Applies one update atomically, or says why it was not applied. Connection failures are thrown
    * (after a timeout the outcome is unknown; a retry with the same action id is safe); every other
@@ -207,17 +292,57 @@ export class ScoreStore {
       throw error;
     }
     const row = rows[0];
-    if (row) {
-      return {
-        kind: 'applied',
-        newScore: row.new_score as number,
-        previousScore: row.previous_score as number,
-        lastUpdatedMs: row.last_updated_ms as number,
-        totalActions: row.total_actions as number,
-        username: (row.username as string | null) ?? null,
-      };
+    return row ? toApplied(row) : this.classifyRejection(update);
+  }
+
+  /**
+   * Applies updates of distinct users (and distinct action ids) in one statement and one commit
+   * (group commit), answering each as applyUpdate would. A connection failure fails them all (the
+   * outcome is unknown, as for one update); any other error of the batch statement (a replay or an
+   * overflow it could not leave out, a deadlock with another instance) makes each update run alone,
+   * so it gets its own outcome.
+   */
+  async applyUpdates(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
+    if (updates.length === 1) return [await settle(this.applyUpdate(updates[0]!))];
+    const minDurationMs: Record<string, number> = {};
+    for (const update of updates) {
+      const known = minDurationMs[update.actionType];
+      if (known !== undefined && known !== update.minDurationMs) {
+        // One type with two minDurations (never from one catalogue): no single map fits the batch.
+        return this.applyEach(updates);
+      }
+      minDurationMs[update.actionType] = update.minDurationMs;
     }
-    return this.classifyRejection(update);
+    const input = updates.map((update) => ({
+      user_id: update.userId,
+      inc: update.increment,
+      type: update.actionType,
+      action_id: update.actionId,
+      ip: update.ipAddress,
+      ua: update.userAgent,
+    }));
+    let rows: Row[];
+    try {
+      rows = await this.sql.query(APPLY_UPDATES_SQL, [JSON.stringify(input), JSON.stringify(minDurationMs)], { name: 'apply_updates' });
+    } catch (error) {
+      if (sqlState(error) === undefined || isConnectionError(error)) throw error;
+      return this.applyEach(updates);
+    }
+    const applied = new Map<string, Row>();
+    for (const row of rows) applied.set(row.user_id as string, row);
+    return Promise.all(
+      updates.map((update) => {
+        const row = applied.get(update.userId);
+        return row ? { ok: true as const, value: toApplied(row) } : settle(this.classifyRejection(update));
+      }),
+    );
+  }
+
+  /** One statement per update, in arrival order (so of two sharing an action id, the first wins). */
+  private async applyEach(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
+    const results: Array<BatchResult<UpdateOutcome>> = [];
+    for (const update of updates) results.push(await settle(this.applyUpdate(update)));
+    return results;
   }
 
   private async classifyRejection(update: ScoreUpdate): Promise<RejectedUpdate> {

@@ -1,3 +1,5 @@
+import { WriteQueueTimeoutError } from './group-commit.js';
+
 /** A row as the database returns it, with BIGINT already turned into a JS number. */
 export type Row = Record<string, unknown>;
 
@@ -42,6 +44,7 @@ const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT
  * is applied at most once).
  */
 export function isConnectionError(error: unknown): boolean {
+  if (error instanceof WriteQueueTimeoutError) return true;
   const state = sqlState(error);
   // 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown, cannot connect now.
   if (state) return state.startsWith('08') || ['57P01', '57P02', '57P03'].includes(state);

@@ -71,6 +71,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly writeBatches = new Histogram({
+    name: 'score_write_batch_size',
+    help: 'Score updates committed together by one statement (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
   private connections: () => number = () => 0;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -110,6 +117,10 @@ export class Metrics {
 
   httpRequest(method: string, route: string, statusCode: number, durationSec: number): void {
     this.httpDuration.observe({ method, route, status_code: String(statusCode) }, durationSec);
+  }
+
+  writeBatch(size: number): void {
+    this.writeBatches.observe(size);
   }
 
   broadcast(): void {

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
-import type { AppliedAction, ScoreStore, UpdateOutcome } from '../db/score-store.js';
+import { GroupCommit } from '../db/group-commit.js';
+import type { AppliedAction, ScoreStore, ScoreUpdate, UpdateOutcome } from '../db/score-store.js';
 import { AppError, forbidden } from '../errors.js';
 import type { RateLimiter } from '../integrity/rate-limiter.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
@@ -67,6 +68,8 @@ export interface ScoreServiceOptions {
   log: FastifyBaseLogger;
   metrics?: Metrics;
   now?: () => number;
+  /** Group-commit batches written at once (1 where the database is one connection). @default 4 */
+  writeConcurrency?: number;
 }
 
 /** Every score-update attempt of an authenticated player, accepted or refused: the detectors' input. */
@@ -103,9 +106,17 @@ export function replayKey(actionId: string): string {
  */
 export class ScoreService extends EventEmitter<ScoreServiceEvents> {
   private penalized: PenaltyCheck = () => false;
+  /** Concurrent updates of distinct players share one statement and one commit. */
+  private readonly writes: GroupCommit<ScoreUpdate, UpdateOutcome>;
 
   constructor(private readonly options: ScoreServiceOptions) {
     super();
+    this.writes = new GroupCommit({
+      write: (updates) => options.store.applyUpdates(updates),
+      keys: (update) => [`user:${update.userId}`, `action:${update.actionId.toLowerCase()}`],
+      concurrency: options.writeConcurrency,
+      onBatch: (size) => options.metrics?.writeBatch(size),
+    });
   }
 
   /** Who is under a tightened limit (set by the integrity service). */
@@ -189,7 +200,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     }
 
     await options.users.ensure(principal);
-    const update = {
+    const update: ScoreUpdate = {
       userId: principal.userId,
       actionId: request.actionId,
       actionType: type,
@@ -198,12 +209,12 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
     };
-    let outcome = await options.store.applyUpdate(update);
+    let outcome = await this.writes.submit(update);
     if (outcome.kind === 'unknown-user') {
       // Erased since this instance last wrote them: write them again and retry once.
       options.users.forget(principal.userId);
       await options.users.ensure(principal);
-      outcome = await options.store.applyUpdate(update);
+      outcome = await this.writes.submit(update);
     }
     const metrics = options.metrics;
     if (metrics) {

@@ -1,10 +1,13 @@
 import type { Principal } from '../auth/principal.js';
-import type { ScoreStore } from '../db/score-store.js';
+import { GroupCommit } from '../db/group-commit.js';
+import type { ScoreStore, UserProfile } from '../db/score-store.js';
 
 export interface UserProvisionerOptions {
   store: ScoreStore;
   /** How many recently seen users to remember. @default 100000 */
   maxRemembered?: number;
+  /** Batches of new users written at once. @default 2 */
+  writeConcurrency?: number;
 }
 
 /**
@@ -16,15 +19,26 @@ export class UserProvisioner {
   private readonly maxRemembered: number;
   private readonly seen = new Map<string, string>();
 
+  /** First requests of many new players share one statement and one commit. */
+  private readonly writes: GroupCommit<UserProfile, null>;
+
   constructor(options: UserProvisionerOptions) {
     this.store = options.store;
     this.maxRemembered = options.maxRemembered ?? 100_000;
+    this.writes = new GroupCommit({
+      write: async (profiles) => {
+        await this.store.ensureUsers(profiles);
+        return profiles.map(() => ({ ok: true as const, value: null }));
+      },
+      keys: (profile) => [profile.id],
+      concurrency: options.writeConcurrency ?? 2,
+    });
   }
 
   async ensure(principal: Principal): Promise<void> {
     const claims = `${principal.username ?? ''}\u0000${principal.email ?? ''}`;
     if (this.seen.get(principal.userId) === claims) return;
-    await this.store.ensureUser({ id: principal.userId, username: principal.username, email: principal.email });
+    await this.writes.submit({ id: principal.userId, username: principal.username, email: principal.email });
     this.seen.delete(principal.userId);
     this.seen.set(principal.userId, claims);
     if (this.seen.size > this.maxRemembered) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrate } from '../../src/db/migrations.js';
-import { ScoreStore, type ScoreUpdate } from '../../src/db/score-store.js';
+import { ScoreStore, type ScoreUpdate, type UpdateOutcome } from '../../src/db/score-store.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 
 /**
@@ -139,6 +139,110 @@ export function scoreStoreContract(
     it('reports an unknown user instead of creating a score for them', async () => {
       assert.deepEqual(await store.applyUpdate(update('ghost')), { kind: 'unknown-user' });
       assert.equal(await store.getUserScore('ghost'), null);
+    });
+
+    it('applies a batch in one statement and answers each update as applyUpdate would', async () => {
+      await store.ensureUsers([
+        { id: 'b-scored', username: 'Scored', email: null },
+        { id: 'b-new', username: 'New', email: null },
+        { id: 'b-frozen', username: null, email: null },
+        { id: 'b-slow', username: null, email: null },
+        { id: 'b-replay', username: null, email: null },
+      ]);
+      await store.applyUpdate(update('b-scored', { increment: 5 }));
+      await store.applyUpdate(update('b-frozen', { increment: 5 }));
+      await store.setStatus('b-frozen', 'frozen', 'testing');
+      await store.applyUpdate(update('b-slow', { actionType: 'LEVEL_UP', minDurationMs: 30_000 }));
+      const replayed = update('b-replay', { increment: 4 });
+      assert.equal((await store.applyUpdate(replayed)).kind, 'applied');
+      const batch = [
+        update('b-scored', { increment: 3 }),
+        update('b-new', { increment: 2, ipAddress: null, userAgent: null }),
+        update('b-frozen'),
+        update('b-slow', { actionType: 'LEVEL_UP', minDurationMs: 30_000 }),
+        { ...replayed, increment: 1 },
+        update('b-ghost'),
+      ];
+      const results = await store.applyUpdates(batch);
+      const outcomes = results.map((result) => (result.ok ? result.value : result.error)) as UpdateOutcome[];
+      assert.deepEqual(
+        outcomes.map((o) => o.kind),
+        ['applied', 'applied', 'frozen', 'too-fast', 'duplicate', 'unknown-user'],
+      );
+      const [scored, fresh, , slow, duplicate] = outcomes;
+      assert.ok(scored?.kind === 'applied' && fresh?.kind === 'applied');
+      assert.deepEqual([scored.newScore, scored.previousScore, scored.totalActions, scored.username], [8, 5, 2, 'Scored']);
+      assert.deepEqual([fresh.newScore, fresh.previousScore, fresh.totalActions, fresh.username], [2, 0, 1, 'New']);
+      assert.ok(slow?.kind === 'too-fast' && slow.retryAfterMs > 25_000);
+      assert.ok(duplicate?.kind === 'duplicate' && duplicate.original?.userId === 'b-replay' && duplicate.original.newScore === 4);
+      // Only the applied ones wrote: scores and history rows, with their own before/after and audit fields.
+      const history = await sql.query(
+        `SELECT user_id, score_before, score_after, host(ip_address) AS ip, user_agent FROM score_history
+         WHERE action_id = ANY($1::uuid[]) ORDER BY user_id`,
+        [`{${batch.map((u) => u.actionId).join(',')}}`],
+      );
+      assert.deepEqual(history, [
+        { user_id: 'b-new', score_before: 0, score_after: 2, ip: null, user_agent: null },
+        { user_id: 'b-replay', score_before: 0, score_after: 4, ip: '203.0.113.7', user_agent: 'contract' },
+        { user_id: 'b-scored', score_before: 5, score_after: 8, ip: '203.0.113.7', user_agent: 'contract' },
+      ]);
+      assert.equal((await store.getUserScore('b-frozen'))?.score, 5);
+      assert.equal((await store.getUserScore('b-slow'))?.score, 10);
+      assert.equal((await store.getUserScore('b-replay'))?.score, 4);
+      assert.equal(await store.getUserScore('b-ghost'), null);
+      // The batch's times are the ones stored, and rank as SQL ranks them.
+      const stored = await store.getUserScore('b-new');
+      assert.ok(fresh.lastUpdatedMs === stored?.lastUpdatedMs);
+    });
+
+    it('falls back to one statement per update when the batch statement fails, each keeping its own outcome', async () => {
+      await store.ensureUsers([
+        { id: 'f-max', username: null, email: null },
+        { id: 'f-one', username: null, email: null },
+        { id: 'f-two', username: null, email: null },
+      ]);
+      await store.applyUpdate(update('f-max'));
+      await sql.query(`UPDATE scores SET score = 9007199254740990 WHERE user_id = 'f-max'`);
+      // An overflow fails the batch's CHECK; a shared action id fails its unique index.
+      const shared = update('f-one', { increment: 6 });
+      const results = await store.applyUpdates([update('f-max', { increment: 5 }), shared, { ...shared, userId: 'f-two' }]);
+      const kinds = results.map((result) => (result.ok ? result.value.kind : 'error'));
+      assert.deepEqual(kinds, ['score-overflow', 'applied', 'duplicate']);
+      assert.equal((await store.getUserScore('f-max'))?.score, 9007199254740990);
+      assert.equal((await store.getUserScore('f-one'))?.score, 6);
+      assert.equal((await store.getUserScore('f-two'))?.score, 0);
+    });
+
+    it('concurrent batches over the same players lock in one order: no deadlock, exact sums', async () => {
+      const ids = Array.from({ length: 20 }, (_, i) => `c-${String(i).padStart(2, '0')}`);
+      await store.ensureUsers(ids.map((id) => ({ id, username: null, email: null })));
+      const batches = Array.from({ length: 8 }, (_, b) => {
+        const order = b % 2 === 0 ? ids : [...ids].reverse();
+        return order.map((id) => update(id, { increment: b + 1 }));
+      });
+      const results = await Promise.all(batches.map((batch) => store.applyUpdates(batch)));
+      assert.ok(results.flat().every((result) => result.ok && result.value.kind === 'applied'));
+      for (const id of ids) assert.equal((await store.getUserScore(id))?.score, 36);
+      const [row] = await sql.query(`SELECT count(*)::bigint AS n FROM score_history WHERE user_id LIKE 'c-%'`);
+      assert.equal(row?.n, 160);
+    });
+
+    it('creates and refreshes many users in one statement', async () => {
+      await store.ensureUsers([
+        { id: 'e-1', username: 'One', email: null },
+        { id: 'e-2', username: null, email: 'two@example.com' },
+      ]);
+      await store.ensureUsers([
+        { id: 'e-1', username: null, email: 'one@example.com' },
+        { id: 'e-2', username: 'Two', email: null },
+        { id: 'e-3', username: null, email: null },
+      ]);
+      const rows = await sql.query(`SELECT id, username, email FROM users WHERE id LIKE 'e-%' ORDER BY id`);
+      assert.deepEqual(rows, [
+        { id: 'e-1', username: 'One', email: 'one@example.com' },
+        { id: 'e-2', username: 'Two', email: 'two@example.com' },
+        { id: 'e-3', username: null, email: null },
+      ]);
     });
 
     it('refreshes names from newer claims but never erases them with missing ones', async () => {
