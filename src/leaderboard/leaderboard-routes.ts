@@ -5,7 +5,7 @@ import type { AuthHooks } from '../auth/auth-hooks.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { ChangesData, ChangesQuery, LeaderboardData, LeaderboardQuery } from './leaderboard-schemas.js';
-import type { LeaderboardService } from './leaderboard-service.js';
+import type { LeaderboardPage, LeaderboardService, TopSnapshot } from './leaderboard-service.js';
 import { toLeaderboardEntry, type RankedEntry } from './rank-entry.js';
 
 export interface LeaderboardRoutesOptions {
@@ -31,9 +31,44 @@ function matchesEtag(request: FastifyRequest, etag: string): boolean {
   });
 }
 
+/** A page of the top as sent: its ETag and its entries' JSON, made once per snapshot and size. */
+interface RenderedPage {
+  etag: string;
+  leaderboardJson: string;
+}
+
+function render(entries: RankedEntry[]): RenderedPage {
+  return { etag: etagOf(entries), leaderboardJson: JSON.stringify(entries.map(toLeaderboardEntry)) };
+}
+
+/**
+ * The top is read far more often than it changes: its ETag and JSON are made once per snapshot and
+ * page size, and each answer only adds its own timestamp (the body is the schema's, field for field).
+ */
+class TopRenderCache {
+  private snapshot: TopSnapshot | null = null;
+  private readonly bySize = new Map<string, RenderedPage>();
+
+  get(page: LeaderboardPage, limit: number): RenderedPage {
+    if (!page.snapshot) return render(page.entries);
+    if (page.snapshot !== this.snapshot) {
+      this.snapshot = page.snapshot;
+      this.bySize.clear();
+    }
+    const key = `${limit}:${page.cacheHit}`;
+    let rendered = this.bySize.get(key);
+    if (!rendered) {
+      rendered = render(page.entries);
+      this.bySize.set(key, rendered);
+    }
+    return rendered;
+  }
+}
+
 export const leaderboardRoutes: FastifyPluginAsyncTypebox<LeaderboardRoutesOptions> = async (app, options) => {
   const { auth, leaderboard } = options;
   const guard = options.leaderboardPublic ? auth.optionalUser : auth.requireUser;
+  const rendered = new TopRenderCache();
 
   app.get(
     '/api/v1/scores/leaderboard',
@@ -50,13 +85,12 @@ export const leaderboardRoutes: FastifyPluginAsyncTypebox<LeaderboardRoutesOptio
       const { limit, offset } = request.query;
       const page = offset === 0 && limit <= leaderboard.topSize ? await leaderboard.top(limit) : await leaderboard.page(offset, limit);
       options.metrics.leaderboardRead(page.cacheHit);
-      const etag = etagOf(page.entries);
+      const { etag, leaderboardJson } = rendered.get(page, limit);
       reply.header('etag', etag).header('cache-control', 'no-cache');
       if (matchesEtag(request, etag)) return reply.code(304).send();
-      return {
-        success: true as const,
-        data: { leaderboard: page.entries.map(toLeaderboardEntry), timestamp: new Date().toISOString(), cacheHit: page.cacheHit },
-      };
+      // A string body with a JSON content type is sent as it is, past the response serializer.
+      const body = `{"success":true,"data":{"leaderboard":${leaderboardJson},"timestamp":"${new Date().toISOString()}","cacheHit":${page.cacheHit}}}`;
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 

@@ -16,6 +16,11 @@ export interface LeaderboardPage {
   entries: RankedEntry[];
   /** True when served by the rank index, false when it had to fall back to SQL. */
   cacheHit: boolean;
+  /**
+   * For reads of the top: the snapshot they were cut from. It is replaced (never changed) when the
+   * top changes, so whatever is derived from a page can be kept per snapshot.
+   */
+  snapshot?: TopSnapshot;
 }
 
 export interface LeaderboardServiceOptions {
@@ -180,7 +185,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
    */
   async top(limit: number): Promise<LeaderboardPage> {
     if (!this.topFresh || this.now() - this.topReadAtMs > TOP_MAX_AGE_MS) await this.refreshTop();
-    return { entries: this.snapshot.entries.slice(0, limit), cacheHit: this.topFromIndex };
+    return { entries: this.snapshot.entries.slice(0, limit), cacheHit: this.topFromIndex, snapshot: this.snapshot };
   }
 
   /** Another instance moved the top: the next read of it goes to the index. */
