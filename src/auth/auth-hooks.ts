@@ -14,6 +14,13 @@ declare module 'fastify' {
 export interface AuthHooks {
   /** 401 unless the request carries a valid token; provisions the user on first sight. */
   requireUser(request: FastifyRequest): Promise<void>;
+  /**
+   * requireUser for the score-update routes, which provision the user in the update's own statement;
+   * pair it with `provisionRefused` (onSend), which writes the user of a refused attempt.
+   */
+  requireScorer(request: FastifyRequest): Promise<void>;
+  /** onSend: provisions the user when the update did not (a refused attempt), before the answer leaves. */
+  provisionRefused<P>(request: FastifyRequest, reply: unknown, payload: P): Promise<P>;
   /** Reads a token when there is one; a bad token is still a 401. */
   optionalUser(request: FastifyRequest): Promise<void>;
   /** 401 without a valid token, 403 NOT_ALLOWED unless it carries the admin role. */
@@ -21,7 +28,7 @@ export interface AuthHooks {
 }
 
 export function createAuthHooks(options: { verifyToken: TokenVerifier; users: UserProvisioner }): AuthHooks {
-  async function authenticate(request: FastifyRequest, required: boolean): Promise<void> {
+  async function authenticate(request: FastifyRequest, required: boolean, provision = true): Promise<void> {
     const header = request.headers.authorization;
     if (header === undefined) {
       if (required) throw new AppError('UNAUTHORIZED', 'Authorization: Bearer <token> is required');
@@ -30,11 +37,16 @@ export function createAuthHooks(options: { verifyToken: TokenVerifier; users: Us
     const token = bearerToken(header);
     if (!token) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <token>"');
     const principal = options.verifyToken(token);
-    await options.users.ensure(principal);
+    if (provision) await options.users.ensure(principal);
     request.principal = principal;
   }
   return {
     requireUser: (request) => authenticate(request, true),
+    requireScorer: (request) => authenticate(request, true, false),
+    async provisionRefused(request, _reply, payload) {
+      if (request.principal) await options.users.ensure(request.principal);
+      return payload;
+    },
     optionalUser: (request) => authenticate(request, false),
     async requireAdmin(request) {
       await authenticate(request, true);

@@ -37,7 +37,8 @@ export const compatRoutes: FastifyPluginAsyncTypebox<CompatRoutesOptions> = asyn
         response: { 200: ActionCompleteResponse, ...errorResponses },
       },
       config: { scoreUpdate: true },
-      onRequest: [auth.requireUser, async (request) => scores.admit(principalOf(request), clientAddress(request.ip))],
+      onRequest: [auth.requireScorer, async (request) => scores.admit(principalOf(request), clientAddress(request.ip))],
+      onSend: auth.provisionRefused,
     },
     async (request) => {
       const { body } = request;

@@ -11,6 +11,8 @@ export interface UserProfile {
 
 export interface ScoreUpdate {
   userId: string;
+  /** When set, the user is created (or their claims refreshed) by the same statement first. */
+  user?: UserProfile | null;
   actionId: string;
   /** Canonical (upper-case) action type. */
   actionType: string;
@@ -146,7 +148,8 @@ FROM upd, hist`;
 
 /**
  * Many updates of distinct users, one statement: the same checks and writes as APPLY_UPDATE_SQL, row
- * by row, in user id order (so concurrent batches lock rows in one order and cannot deadlock). The
+ * by row, in user id order, after creating the users seen for the first time (or refreshing their
+ * names from newer claims: a user inserted here is visible to the rows below through RETURNING) (so concurrent batches lock rows in one order and cannot deadlock). The
  * batch is a JSON array ($1); $2 maps each action type to its minDuration. A row that is not
  * applied (frozen, too fast, replayed, unknown user) is left out of the result and classified after.
  * Action ids already in the history are left out up front, so a replay does not fail the batch; a
@@ -156,11 +159,22 @@ FROM upd, hist`;
 const APPLY_UPDATES_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text)
+    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text, username text, email text, provision boolean)
+), provisioned AS (
+  INSERT INTO users AS u (id, username, email)
+  SELECT i.user_id, i.username, i.email FROM input i WHERE i.provision ORDER BY i.user_id
+  ON CONFLICT (id) DO UPDATE SET
+    username = COALESCE(EXCLUDED.username, u.username),
+    email = COALESCE(EXCLUDED.email, u.email),
+    updated_at = now()
+  WHERE (EXCLUDED.username IS NOT NULL AND u.username IS DISTINCT FROM EXCLUDED.username)
+     OR (EXCLUDED.email IS NOT NULL AND u.email IS DISTINCT FROM EXCLUDED.email)
+  RETURNING u.id, u.username, u.status
 ), eligible AS (
-  SELECT i.*, u.username
-  FROM input i JOIN users u ON u.id = i.user_id
-  WHERE u.status = 'active' AND NOT EXISTS (SELECT 1 FROM score_history h WHERE h.action_id = i.action_id)
+  SELECT i.*, COALESCE(p.username, u.username) AS known_name
+  FROM input i LEFT JOIN users u ON u.id = i.user_id LEFT JOIN provisioned p ON p.id = i.user_id
+  WHERE COALESCE(p.status, u.status) = 'active'
+    AND NOT EXISTS (SELECT 1 FROM score_history h WHERE h.action_id = i.action_id)
 ), upd AS (
   INSERT INTO scores AS s (user_id, score, last_updated, total_actions, first_action, last_action, action_last_at)
   SELECT e.user_id, e.inc, n.t, 1, n.t, n.t, jsonb_build_object(e.type, (extract(epoch FROM n.t) * 1000)::bigint)
@@ -189,7 +203,7 @@ SELECT upd.user_id,
        upd.score - e.inc AS previous_score,
        (extract(epoch FROM upd.last_updated) * 1000)::bigint AS last_updated_ms,
        upd.total_actions,
-       e.username
+       e.known_name AS username
 FROM upd JOIN eligible e ON e.user_id = upd.user_id`;
 
 /** Creates or refreshes many users in one statement (distinct ids, in id order). */
@@ -277,6 +291,7 @@ export class ScoreStore {
    * refusal is an outcome.
    */
   async applyUpdate(update: ScoreUpdate): Promise<UpdateOutcome> {
+    if (update.user) await this.ensureUser(update.user);
     let rows: Row[];
     try {
       rows = await this.sql.query(
@@ -303,7 +318,7 @@ export class ScoreStore {
    * so it gets its own outcome.
    */
   async applyUpdates(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
-    if (updates.length === 1) return [await settle(this.applyUpdate(updates[0]!))];
+    if (updates.length === 1 && !updates[0]!.user) return [await settle(this.applyUpdate(updates[0]!))];
     const minDurationMs: Record<string, number> = {};
     for (const update of updates) {
       const known = minDurationMs[update.actionType];
@@ -320,6 +335,9 @@ export class ScoreStore {
       action_id: update.actionId,
       ip: update.ipAddress,
       ua: update.userAgent,
+      username: update.user?.username ?? null,
+      email: update.user?.email ?? null,
+      provision: Boolean(update.user),
     }));
     let rows: Row[];
     try {

@@ -199,8 +199,9 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       });
     }
 
-    await options.users.ensure(principal);
     const update: ScoreUpdate = {
+      // The user is created (or their claims refreshed) by the update's own statement.
+      user: options.users.pending(principal),
       userId: principal.userId,
       actionId: request.actionId,
       actionType: type,
@@ -213,9 +214,9 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     if (outcome.kind === 'unknown-user') {
       // Erased since this instance last wrote them: write them again and retry once.
       options.users.forget(principal.userId);
-      await options.users.ensure(principal);
-      outcome = await this.writes.submit(update);
+      outcome = await this.writes.submit({ ...update, user: options.users.pending(principal) });
     }
+    options.users.remember(principal);
     const metrics = options.metrics;
     if (metrics) {
       const failed = outcomeCheck(outcome);

@@ -36,11 +36,25 @@ export class UserProvisioner {
   }
 
   async ensure(principal: Principal): Promise<void> {
-    const claims = `${principal.username ?? ''}\u0000${principal.email ?? ''}`;
-    if (this.seen.get(principal.userId) === claims) return;
-    await this.writes.submit({ id: principal.userId, username: principal.username, email: principal.email });
+    const profile = this.pending(principal);
+    if (!profile) return;
+    await this.writes.submit(profile);
+    this.remember(principal);
+  }
+
+  /**
+   * The profile to write for this principal, or null when this instance already wrote it with these
+   * claims. A caller that writes it itself (the score update's statement) calls `remember` after.
+   */
+  pending(principal: Principal): UserProfile | null {
+    if (this.seen.get(principal.userId) === claimsOf(principal)) return null;
+    return { id: principal.userId, username: principal.username, email: principal.email };
+  }
+
+  /** Notes that the principal's user row is written with its current claims. */
+  remember(principal: Principal): void {
     this.seen.delete(principal.userId);
-    this.seen.set(principal.userId, claims);
+    this.seen.set(principal.userId, claimsOf(principal));
     if (this.seen.size > this.maxRemembered) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
@@ -51,4 +65,8 @@ export class UserProvisioner {
   forget(userId: string): void {
     this.seen.delete(userId);
   }
+}
+
+function claimsOf(principal: Principal): string {
+  return `${principal.username ?? ''}\u0000${principal.email ?? ''}`;
 }

@@ -195,6 +195,32 @@ export function scoreStoreContract(
       assert.ok(fresh.lastUpdatedMs === stored?.lastUpdatedMs);
     });
 
+    it('creates first-seen users in the batch statement itself, and refreshes their names from newer claims', async () => {
+      await store.ensureUser({ id: 'p-known', username: 'Old', email: null });
+      const results = await store.applyUpdates([
+        update('p-new', { user: { id: 'p-new', username: 'Newcomer', email: 'new@example.com' }, increment: 3 }),
+        update('p-known', { user: { id: 'p-known', username: 'Renamed', email: null }, increment: 4 }),
+      ]);
+      const outcomes = results.map((result) => (result.ok ? result.value : result.error)) as UpdateOutcome[];
+      assert.deepEqual(
+        outcomes.map((o) => o.kind === 'applied' && [o.newScore, o.username]),
+        [[3, 'Newcomer'], [4, 'Renamed']],
+      );
+      const rows = await sql.query(`SELECT id, username, email, status FROM users WHERE id LIKE 'p-%' ORDER BY id`);
+      assert.deepEqual(rows, [
+        { id: 'p-known', username: 'Renamed', email: null, status: 'active' },
+        { id: 'p-new', username: 'Newcomer', email: 'new@example.com', status: 'active' },
+      ]);
+      // Alone, too: one statement creates the user and applies the update.
+      const [alone] = await store.applyUpdates([update('p-alone', { user: { id: 'p-alone', username: null, email: null } })]);
+      assert.ok(alone?.ok && alone.value.kind === 'applied' && alone.value.newScore === 10);
+      // A frozen user stays frozen and unchanged when their claims are written again.
+      await store.setStatus('p-known', 'frozen', 'testing');
+      const [frozen] = await store.applyUpdates([update('p-known', { user: { id: 'p-known', username: 'Again', email: null } })]);
+      assert.ok(frozen?.ok && frozen.value.kind === 'frozen');
+      assert.equal((await store.getUserScore('p-known'))?.score, 4);
+    });
+
     it('falls back to one statement per update when the batch statement fails, each keeping its own outcome', async () => {
       await store.ensureUsers([
         { id: 'f-max', username: null, email: null },

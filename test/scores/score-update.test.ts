@@ -88,6 +88,16 @@ for (const { mode, skip } of MODES) {
       assert.equal((await get('/api/v1/scores/user/p3', 'p3')).json().data.score, 5);
     });
 
+    it("makes the user of a refused first attempt before answering, as for any token (the update's own statement makes an accepted one's)", async () => {
+      const refused = await t.post('refused-first', { ...t.body({ scoreIncrement: 5 }), clientSignature: '0'.repeat(64) });
+      assert.equal(refused.statusCode, 403);
+      const user = (await get('/api/v1/scores/user/refused-first', 'p1')).json().data;
+      assert.deepEqual([user.username, user.score, user.totalActions], ['Player refused-first', 0, 0]);
+      assert.equal(await t.scoreInDb('refused-first'), 0);
+      const accepted = await t.post('refused-first', t.body({ scoreIncrement: 5 }));
+      assert.equal(accepted.json().data.newScore, 5);
+    });
+
     it('tells pollers whether the top 10 changed since a time', async () => {
       const first = (await get('/api/v1/scores/leaderboard/changes')).json().data;
       assert.equal(first.hasChanges, true);
