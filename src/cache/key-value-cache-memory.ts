@@ -61,8 +61,17 @@ export class MemoryKeyValueCache implements KeyValueCache {
     }
   }
 
+  async setMany(entries: ReadonlyArray<{ key: string; value: string }>, ttlSec: number): Promise<void> {
+    assertTtlSec(ttlSec);
+    for (const { key, value } of entries) await this.set(key, value, ttlSec);
+  }
+
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.entries.delete(key);
   }
 
   private read(key: string): string | null {

@@ -1,6 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { KeyValueCache } from './key-value-cache.js';
 
+/** KEYS the keys; ARGV their values, then the expiry in seconds. */
+const SET_MANY_LUA = `
+local ttl = ARGV[#KEYS + 1]
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'EX', ttl) end
+return #KEYS
+`;
+
+type SetManyCommand = (numKeys: number, ...args: string[]) => Promise<number>;
+
 export interface RedisKeyValueCacheOptions {
   redis: Redis;
   /** Prepended to every key, e.g. `scoreboard:action:`. */
@@ -18,6 +27,7 @@ export class RedisKeyValueCache implements KeyValueCache {
   constructor(options: RedisKeyValueCacheOptions) {
     this.redis = options.redis;
     this.keyPrefix = options.keyPrefix;
+    if (!('scoreboardSetMany' in this.redis)) this.redis.defineCommand('scoreboardSetMany', { lua: SET_MANY_LUA });
   }
 
   async get(key: string): Promise<string | null> {
@@ -38,7 +48,31 @@ export class RedisKeyValueCache implements KeyValueCache {
     await this.redis.set(this.keyPrefix + key, value, 'EX', ttlSec);
   }
 
+  /**
+   * One script call for every entry (one command instead of one per key). The keys are passed as
+   * KEYS, so on a Redis Cluster they would have to share a slot; the service uses one Redis.
+   */
+  async setMany(entries: ReadonlyArray<{ key: string; value: string }>, ttlSec: number): Promise<void> {
+    if (!Number.isInteger(ttlSec) || ttlSec < 1) {
+      throw new RangeError(`ttlSec must be a positive integer, got ${ttlSec}`);
+    }
+    if (entries.length === 0) return;
+    const setMany = (this.redis as unknown as { scoreboardSetMany: SetManyCommand }).scoreboardSetMany;
+    await setMany.call(
+      this.redis,
+      entries.length,
+      ...entries.map(({ key }) => this.keyPrefix + key),
+      ...entries.map(({ value }) => value),
+      String(ttlSec),
+    );
+  }
+
   async delete(key: string): Promise<void> {
     await this.redis.del(this.keyPrefix + key);
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.redis.del(...keys.map((key) => this.keyPrefix + key));
   }
 }

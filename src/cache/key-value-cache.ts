@@ -8,5 +8,9 @@ export interface KeyValueCache {
   /** Many keys at once (one round trip in Redis); null where absent. */
   getMany(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlSec: number): Promise<void>;
+  /** Many `set`s with one expiry (one round trip in Redis). */
+  setMany(entries: ReadonlyArray<{ key: string; value: string }>, ttlSec: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Many `delete`s (one round trip in Redis). */
+  deleteMany(keys: readonly string[]): Promise<void>;
 }

@@ -86,18 +86,28 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
    * index is left for the next rebuild to repair.
    */
   async record(entry: RankEntry): Promise<RankChange> {
-    let change: RankChange;
+    const [change] = await this.recordMany([entry]);
+    return change!;
+  }
+
+  /** `record` for many players in one call (one round trip to the rank index), in order. */
+  async recordMany(entries: readonly RankEntry[]): Promise<RankChange[]> {
+    if (entries.length === 0) return [];
+    let changes: RankChange[];
     try {
-      change = await this.rankIndex.upsert(this.boardId, entry);
+      changes = await this.rankIndex.upsertMany(this.boardId, entries);
     } catch (error) {
       this.indexFailed(error, 'rank index write failed; ranking from SQL');
-      change = { rank: await this.store.rankOf(entry), previousRank: null };
+      changes = await Promise.all(entries.map(async (entry) => ({ rank: await this.store.rankOf(entry), previousRank: null })));
     }
-    if (change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize)) {
+    const topMoved = changes.some(
+      (change) => change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize),
+    );
+    if (topMoved) {
       this.topFresh = false;
       this.emit('top-dirty');
     }
-    return change;
+    return changes;
   }
 
   /** Forgets a player (erasure); the top is marked dirty so that views refresh. */

@@ -47,6 +47,12 @@ export class RebuildGuardedRankIndex implements RankIndex {
     return change;
   }
 
+  async upsertMany(boardId: string, entries: readonly RankEntry[]): Promise<RankChange[]> {
+    const changes = await this.inner.upsertMany(boardId, entries);
+    this.assertTrusted(boardId);
+    return changes;
+  }
+
   remove(boardId: string, userId: string): Promise<void> {
     return this.inner.remove(boardId, userId);
   }

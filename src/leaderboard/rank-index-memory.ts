@@ -261,6 +261,12 @@ export class MemoryRankIndex implements RankIndex {
     return this.upsertSync(boardId, entry);
   }
 
+  /** {@inheritDoc RankIndex.upsertMany} */
+  async upsertMany(boardId: string, entries: readonly RankEntry[]): Promise<RankChange[]> {
+    for (const entry of entries) assertRankEntry(entry);
+    return entries.map((entry) => this.upsertSync(boardId, entry));
+  }
+
   /** {@inheritDoc RankIndex.remove} */
   async remove(boardId: string, userId: string): Promise<void> {
     this.removeSync(boardId, userId);

@@ -66,6 +66,40 @@ touch(KEYS[3], KEYS[4], userId, ARGV[6])
 return {redis.call('ZRANK', z, ARGV[4]) + 1, previous}
 `;
 
+/**
+ * UPSERT_LUA for many entries: KEYS z h rb t; ARGV ttlMs, then 5 values per entry: userId version
+ * negScore member details. Returns {rank after, rank before} per entry, flattened.
+ */
+const UPSERT_MANY_LUA = `${LUA_HELPERS}
+local z, h, out = KEYS[1], KEYS[2], {}
+for i = 2, #ARGV, 5 do
+  local userId = ARGV[i]
+  local old = redis.call('HGET', h, userId)
+  local previous, unchanged = 0, false
+  if old then
+    local oldMember = memberOf(old, userId)
+    local rank = redis.call('ZRANK', z, oldMember)
+    if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. userId) end
+    previous = rank + 1
+    if versionOf(old) >= tonumber(ARGV[i + 1]) then
+      unchanged = true
+    else
+      redis.call('ZREM', z, oldMember)
+    end
+  end
+  if unchanged then
+    out[#out + 1] = previous
+  else
+    redis.call('ZADD', z, ARGV[i + 2], ARGV[i + 3])
+    redis.call('HSET', h, userId, ARGV[i + 4])
+    touch(KEYS[3], KEYS[4], userId, ARGV[1])
+    out[#out + 1] = redis.call('ZRANK', z, ARGV[i + 3]) + 1
+  end
+  out[#out + 1] = previous
+end
+return out
+`;
+
 /** KEYS z h rb t; ARGV userId ttlMs. */
 const REMOVE_LUA = `${LUA_HELPERS}
 local old = redis.call('HGET', KEYS[2], ARGV[1])
@@ -231,6 +265,7 @@ type ScriptCall = (...keysAndArgs: string[]) => Promise<unknown>;
 /** The commands `defineCommand` adds to the client (EVALSHA, falling back to EVAL once). */
 interface RankScripts {
   scoreboardRankUpsert: ScriptCall;
+  scoreboardRankUpsertMany: ScriptCall;
   scoreboardRankRemove: ScriptCall;
   scoreboardRankOf: ScriptCall;
   scoreboardRankTop: ScriptCall;
@@ -242,6 +277,7 @@ interface RankScripts {
 
 const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; readOnly?: boolean }> = {
   scoreboardRankUpsert: { lua: UPSERT_LUA, numberOfKeys: 4 },
+  scoreboardRankUpsertMany: { lua: UPSERT_MANY_LUA, numberOfKeys: 4 },
   scoreboardRankRemove: { lua: REMOVE_LUA, numberOfKeys: 4 },
   scoreboardRankOf: { lua: RANK_OF_LUA, numberOfKeys: 2, readOnly: true },
   scoreboardRankTop: { lua: TOP_LUA, numberOfKeys: 2, readOnly: true },
@@ -305,6 +341,25 @@ export class RedisRankIndex implements RankIndex {
       entry.userId, encoded.version, encoded.negScore, encoded.member, encoded.details, this.rebuildTtlMs,
     )) as [number, number];
     return { rank: Number(rank), previousRank: previous > 0 ? Number(previous) : null };
+  }
+
+  /** {@inheritDoc RankIndex.upsertMany} */
+  async upsertMany(boardId: string, entries: readonly RankEntry[]): Promise<RankChange[]> {
+    if (entries.length === 0) return [];
+    const keys = this.keys(boardId);
+    const args: string[] = [this.rebuildTtlMs];
+    // Every entry is encoded (and so checked) before anything is sent.
+    for (const entry of entries) {
+      const encoded = encodeEntry(entry);
+      args.push(entry.userId, encoded.version, encoded.negScore, encoded.member, encoded.details);
+    }
+    const reply = (await this.scripts.scoreboardRankUpsertMany(keys.z, keys.h, keys.rb, keys.t, ...args)) as number[];
+    const changes: RankChange[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const previous = Number(reply[i + 1]);
+      changes.push({ rank: Number(reply[i]), previousRank: previous > 0 ? previous : null });
+    }
+    return changes;
   }
 
   /** {@inheritDoc RankIndex.remove} */

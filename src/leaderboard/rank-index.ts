@@ -22,6 +22,12 @@ export interface RankIndex {
    * `RankEntry` (and a `lastUpdatedMs` above 999999999999999), since it could not be ordered exactly.
    */
   upsert(boardId: string, entry: RankEntry): Promise<RankChange>;
+  /**
+   * `upsert` of each entry in order, in one call (one round trip in Redis): each change is the
+   * entry's rank right after its own write. Rejects with a RangeError, writing nothing, when any
+   * entry breaks the rules of `RankEntry`.
+   */
+  upsertMany(boardId: string, entries: readonly RankEntry[]): Promise<RankChange[]>;
   /** Forgets a player (erasure). */
   remove(boardId: string, userId: string): Promise<void>;
   /** The player's 1-based rank and entry, or null when the board does not hold them. */

@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
-import { GroupCommit } from '../db/group-commit.js';
-import type { AppliedAction, ScoreStore, ScoreUpdate, UpdateOutcome } from '../db/score-store.js';
+import { GroupCommit, type BatchResult } from '../db/group-commit.js';
+import type { AppliedAction, AppliedUpdate, ScoreStore, ScoreUpdate, UpdateOutcome } from '../db/score-store.js';
 import { AppError, forbidden } from '../errors.js';
 import type { RateLimiter } from '../integrity/rate-limiter.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { RankChange } from '../leaderboard/rank-index.js';
 import type { FraudCheck, Metrics } from '../metrics/metrics.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
 import type { ActionCatalogue } from './action-catalogue.js';
@@ -90,6 +91,14 @@ export interface ScoreServiceEvents {
   attempt: [ScoreAttemptEvent];
 }
 
+/** One update's answer from its batch: the outcome, and for an applied one its rank change. */
+interface WrittenUpdate {
+  outcome: UpdateOutcome;
+  /** True when the replay cache knew the action id: nothing was sent to the database. */
+  fromCache: boolean;
+  change?: RankChange;
+}
+
 /** Decides whether a player's limits are tightened (a flag); the integrity service answers. */
 export type PenaltyCheck = (userId: string) => boolean;
 
@@ -106,13 +115,16 @@ export function replayKey(actionId: string): string {
  */
 export class ScoreService extends EventEmitter<ScoreServiceEvents> {
   private penalized: PenaltyCheck = () => false;
-  /** Concurrent updates of distinct players share one statement and one commit. */
-  private readonly writes: GroupCommit<ScoreUpdate, UpdateOutcome>;
+  /**
+   * Concurrent updates of distinct players share one replay-cache read, one statement and one commit,
+   * then one rank-index write and one cache write.
+   */
+  private readonly writes: GroupCommit<ScoreUpdate, WrittenUpdate>;
 
   constructor(private readonly options: ScoreServiceOptions) {
     super();
     this.writes = new GroupCommit({
-      write: (updates) => options.store.applyUpdates(updates),
+      write: (updates) => this.writeBatch(updates),
       keys: (update) => [`user:${update.userId}`, `action:${update.actionId.toLowerCase()}`],
       concurrency: options.writeConcurrency,
       onBatch: (size) => options.metrics?.writeBatch(size),
@@ -183,19 +195,18 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
         throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
       }
     });
-    const cached = await this.cachedAction(request.actionId);
-    check('replay', () => {
-      if (cached) throw duplicate(principal, cached);
-    });
     const claimed = context.claimedDurationMs;
-    if (claimed !== undefined) {
+    if (claimed !== undefined && claimed < rule.minDurationMs) {
+      // A refusal: the replay check still comes first.
+      const cached = await this.cachedAction(request.actionId);
+      check('replay', () => {
+        if (cached) throw duplicate(principal, cached);
+      });
       check('claimed_duration', () => {
-        if (claimed < rule.minDurationMs) {
-          throw forbidden('TOO_FAST', `This action cannot be completed in less than ${rule.minDurationMs} ms`, {
-            duration: claimed,
-            minDuration: rule.minDurationMs,
-          });
-        }
+        throw forbidden('TOO_FAST', `This action cannot be completed in less than ${rule.minDurationMs} ms`, {
+          duration: claimed,
+          minDuration: rule.minDurationMs,
+        });
       });
     }
 
@@ -210,20 +221,24 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
     };
-    let outcome = await this.writes.submit(update);
-    if (outcome.kind === 'unknown-user') {
+    let written = await this.writes.submit(update);
+    if (written.outcome.kind === 'unknown-user') {
       // Erased since this instance last wrote them: write them again and retry once.
       options.users.forget(principal.userId);
-      outcome = await this.writes.submit({ ...update, user: options.users.pending(principal) });
+      written = await this.writes.submit({ ...update, user: options.users.pending(principal) });
     }
-    options.users.remember(principal);
+    const { outcome } = written;
+    if (!written.fromCache) {
+      options.users.remember(principal);
+      if (claimed !== undefined) options.metrics?.fraudCheck('claimed_duration', true);
+    }
     const metrics = options.metrics;
     if (metrics) {
       const failed = outcomeCheck(outcome);
       if (failed) metrics.fraudCheck(failed, false);
       else for (const passed of ['replay', 'account_frozen', 'min_duration'] as const) metrics.fraudCheck(passed, true);
     }
-    if (outcome.kind === 'duplicate' && outcome.original?.userId === principal.userId) {
+    if (outcome.kind === 'duplicate' && !written.fromCache && outcome.original?.userId === principal.userId) {
       // The database knew the action but the replay cache did not: it was applied by an attempt
       // whose answer was lost (a timeout). Finish that attempt's work, so caches catch up.
       await this.repairAfterLostAnswer(principal.userId, request.actionId, outcome.original);
@@ -231,14 +246,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     if (outcome.kind !== 'applied') throw refusal(principal, outcome);
 
     const appliedAt = new Date(outcome.lastUpdatedMs).toISOString();
-    void this.afterCommit(principal.userId, request.actionId, outcome.newScore, outcome.lastUpdatedMs);
-    const { rank, previousRank } = await options.leaderboard.record({
-      userId: principal.userId,
-      username: outcome.username,
-      score: outcome.newScore,
-      lastUpdatedMs: outcome.lastUpdatedMs,
-      version: outcome.totalActions,
-    });
+    const { rank, previousRank } = written.change!;
     const result: ScoreUpdateResult = {
       userId: principal.userId,
       newScore: outcome.newScore,
@@ -251,13 +259,66 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     return result;
   }
 
+  /**
+   * One batch of the group commit: the replay cache for all of it, then one statement for those it
+   * does not know, then the rank index and the caches for those applied (after the commit).
+   */
+  private async writeBatch(updates: ScoreUpdate[]): Promise<Array<BatchResult<WrittenUpdate>>> {
+    const { options } = this;
+    const cached = await this.cachedActions(updates.map((update) => update.actionId));
+    const results: Array<BatchResult<WrittenUpdate>> = new Array(updates.length);
+    const toWrite: number[] = [];
+    updates.forEach((_, i) => {
+      const original = cached[i];
+      if (original) results[i] = { ok: true, value: { outcome: { kind: 'duplicate', original }, fromCache: true } };
+      else toWrite.push(i);
+    });
+    if (toWrite.length === 0) return results;
+
+    let outcomes: Array<BatchResult<UpdateOutcome>>;
+    try {
+      outcomes = await options.store.applyUpdates(toWrite.map((i) => updates[i]!));
+    } catch (error) {
+      for (const i of toWrite) results[i] = { ok: false, error };
+      return results;
+    }
+    const applied: Array<{ i: number; update: ScoreUpdate; outcome: AppliedUpdate }> = [];
+    outcomes.forEach((result, k) => {
+      const i = toWrite[k]!;
+      results[i] = result.ok ? { ok: true, value: { outcome: result.value, fromCache: false } } : result;
+      if (result.ok && result.value.kind === 'applied') applied.push({ i, update: updates[i]!, outcome: result.value });
+    });
+    if (applied.length === 0) return results;
+
+    void this.afterCommit(applied.map(({ update, outcome }) => ({ userId: update.userId, actionId: update.actionId, newScore: outcome.newScore, appliedAtMs: outcome.lastUpdatedMs })));
+    try {
+      const changes = await options.leaderboard.recordMany(
+        applied.map(({ update, outcome }) => ({
+          userId: update.userId,
+          username: outcome.username,
+          score: outcome.newScore,
+          lastUpdatedMs: outcome.lastUpdatedMs,
+          version: outcome.totalActions,
+        })),
+      );
+      applied.forEach(({ i, outcome }, k) => {
+        results[i] = { ok: true, value: { outcome, fromCache: false, change: changes[k] } };
+      });
+    } catch (error) {
+      // Committed, but no rank could be read (the index and SQL both failed): the retry with the same
+      // actionId is answered from the database and repairs the index.
+      for (const { i } of applied) results[i] = { ok: false, error };
+    }
+    return results;
+  }
+
   private async repairAfterLostAnswer(userId: string, actionId: string, original: AppliedAction): Promise<void> {
     try {
       const user = await this.options.store.getUserScore(userId);
       if (user && user.lastUpdatedMs !== null) {
         await this.options.leaderboard.record({ userId, username: user.username, score: user.score, lastUpdatedMs: user.lastUpdatedMs, version: user.version });
       }
-      await this.afterCommit(userId, actionId, original.newScore, original.appliedAtMs);
+      await this.afterCommit([{ userId, actionId, newScore: original.newScore, appliedAtMs: original.appliedAtMs }]);
     } catch (error) {
       this.options.log.warn({ err: error }, 'repairing caches after a lost answer failed');
     }
@@ -286,12 +347,29 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     }
   }
 
-  /** Marks the action processed and drops the user's cached score; failures only cost a cache miss. */
-  private async afterCommit(userId: string, actionId: string, newScore: number, appliedAtMs: number): Promise<void> {
-    const applied: AppliedAction = { userId, newScore, appliedAtMs };
+  /** The replay cache's answers for many action ids (all unknown when the cache cannot be read). */
+  private async cachedActions(actionIds: string[]): Promise<Array<AppliedAction | null>> {
+    try {
+      const values = await this.options.replayCache.getMany(actionIds.map(replayKey));
+      return values.map((value) => (value ? (JSON.parse(value) as AppliedAction) : null));
+    } catch (error) {
+      // The cache is only the fast path: the database's unique action_id still refuses a replay.
+      this.options.log.warn({ err: error }, 'replay cache read failed');
+      return actionIds.map(() => null);
+    }
+  }
+
+  /** Marks the actions processed and drops the users' cached scores; failures only cost cache misses. */
+  private async afterCommit(applied: Array<AppliedAction & { actionId: string }>): Promise<void> {
     await Promise.all([
-      this.options.replayCache.set(replayKey(actionId), JSON.stringify(applied), PROCESSED_ACTION_TTL_SEC),
-      this.options.userCache.delete(userCacheKey(userId)),
+      this.options.replayCache.setMany(
+        applied.map(({ actionId, userId, newScore, appliedAtMs }) => ({
+          key: replayKey(actionId),
+          value: JSON.stringify({ userId, newScore, appliedAtMs } satisfies AppliedAction),
+        })),
+        PROCESSED_ACTION_TTL_SEC,
+      ),
+      this.options.userCache.deleteMany(applied.map(({ userId }) => userCacheKey(userId))),
     ]).catch((error: unknown) => this.options.log.warn({ err: error }, 'cache write after commit failed'));
   }
 }

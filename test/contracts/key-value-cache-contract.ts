@@ -66,6 +66,22 @@ export function keyValueCacheContract(
         assert.deepEqual(await cache.getMany([]), []);
       }));
 
+    it('setMany and deleteMany write and forget many keys at once, with one expiry', () =>
+      withCache(async ({ cache, advanceTime }) => {
+        const wait = advanceTime ?? ((ms: number) => sleep(ms));
+        await cache.set('b', 'old', 60);
+        await cache.set('keep', 'kept', 60);
+        await cache.setMany([{ key: 'a', value: 'one' }, { key: 'b', value: 'two \u00e9 "q"' }, { key: 'c', value: '' }], 1);
+        await cache.setMany([], 60);
+        assert.deepEqual(await cache.getMany(['a', 'b', 'c', 'keep']), ['one', 'two \u00e9 "q"', '', 'kept']);
+        await cache.deleteMany(['a', 'never-set']);
+        await cache.deleteMany([]);
+        assert.deepEqual(await cache.getMany(['a', 'b']), [null, 'two \u00e9 "q"']);
+        await assert.rejects(cache.setMany([{ key: 'x', value: 'y' }], 0), RangeError);
+        await wait(1200);
+        assert.deepEqual(await cache.getMany(['b', 'c', 'keep', 'x']), [null, null, 'kept', null]);
+      }));
+
     it('expires a key after its TTL', () =>
       withCache(async ({ cache, advanceTime }) => {
         const wait = advanceTime ?? ((ms: number) => sleep(ms));

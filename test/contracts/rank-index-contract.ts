@@ -80,6 +80,32 @@ export function rankIndexContract(
       assert.deepEqual(await index.upsert(board, entry('y', 99, T0 + 3, 1)), { rank: 2, previousRank: 2 });
     });
 
+    it('upsertMany writes in order and answers each entry as its own upsert would', async () => {
+      await index.upsert(board, entry('x', 10, T0, 1));
+      const changes = await index.upsertMany(board, [
+        entry('y', 20, T0, 1), // new, ahead of x
+        entry('x', 30, T0 + 1, 2), // passes y
+        entry('y', 5, T0, 1), // same version: ignored
+        entry('z', 25, T0, 1), // new, between x and y
+      ]);
+      assert.deepEqual(changes, [
+        { rank: 1, previousRank: null },
+        { rank: 1, previousRank: 2 },
+        { rank: 2, previousRank: 2 },
+        { rank: 2, previousRank: null },
+      ]);
+      assert.deepEqual(await userIds(), ['x', 'z', 'y']);
+      assert.equal((await index.rankOf(board, 'y'))?.score, 20);
+      assert.deepEqual(await index.upsertMany(board, []), []);
+      // One bad entry: nothing of the call is written.
+      await assert.rejects(index.upsertMany(board, [entry('w', 99, T0, 1), entry('bad', -1)]), RangeError);
+      assert.equal(await index.rankOf(board, 'w'), null);
+      // The same player twice in one call: the second write is judged against the first.
+      const twice = await index.upsertMany(board, [entry('v', 40, T0, 1), entry('v', 50, T0 + 2, 2)]);
+      assert.deepEqual(twice, [{ rank: 1, previousRank: null }, { rank: 1, previousRank: 1 }]);
+      assert.equal(await index.count(board), 4);
+    });
+
     it('breaks ties by who reached the score first, then by user id in byte order', async () => {
       // Same score and time: byte order, where digits < upper case < lower case and a prefix comes first.
       for (const id of ['b', 'a:b', '9', 'A', 'a', '10', 'a-b']) await index.upsert(board, entry(id, 50, T0));
