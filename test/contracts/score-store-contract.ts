@@ -271,6 +271,20 @@ export function scoreStoreContract(
       ]);
     });
 
+    it('keeps any text exactly through its prepared statements: quotes, backslashes, unicode', async () => {
+      const nasty = `O'Brien \\ '' ; DROP TABLE users; -- \u00e9\u6392 $1 E'\\x41'`;
+      await store.ensureUser({ id: "q'id", username: nasty, email: `${nasty}@example.com` });
+      const applied = await store.applyUpdate(update("q'id", { userAgent: nasty, increment: 2 }));
+      assert.ok(applied.kind === 'applied' && applied.username === nasty);
+      const [batched] = await store.applyUpdates([update("q'id", { user: { id: "q'id", username: `${nasty}!`, email: null }, userAgent: nasty })]);
+      assert.ok(batched?.ok && batched.value.kind === 'applied' && batched.value.username === `${nasty}!`);
+      const user = await store.getUserScore("q'id");
+      assert.deepEqual([user?.username, user?.email, user?.score], [`${nasty}!`, `${nasty}@example.com`, 12]);
+      assert.deepEqual((await store.history("q'id", 5, null)).map((h) => h.userAgent), [nasty, nasty]);
+      const [count] = await sql.query('SELECT count(*)::bigint AS n FROM users');
+      assert.ok((count?.n as number) > 1);
+    });
+
     it('refreshes names from newer claims but never erases them with missing ones', async () => {
       await store.ensureUser({ id: 'frank', username: 'Frank', email: null });
       await store.ensureUser({ id: 'frank', username: null, email: 'f@example.com' });
