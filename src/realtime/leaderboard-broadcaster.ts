@@ -17,7 +17,11 @@ export interface TopCause {
 export interface BroadcasterOptions {
   leaderboard: LeaderboardService;
   pubsub: PubSub;
-  /** At most one broadcast per interval, always with the latest state. */
+  /**
+   * At most one broadcast per interval, always with the latest state. When sending one takes longer
+   * (many sockets), the next waits at least as long as the last took to send, so broadcasts never
+   * hold more than about half of the event loop and score updates keep being served.
+   */
   intervalMs: number;
   /** Tells this instance's own messages from the others'. */
   instanceId: string;
@@ -47,6 +51,9 @@ export class LeaderboardBroadcaster {
   private pending = false;
   private localDirty = false;
   private lastFlushAtMs = 0;
+  /** When the last send ended, and how long it took (ms, measured with the monotonic clock). */
+  private lastSendEndMs = 0;
+  private lastSendCostMs = 0;
   private lastSent: TopSnapshot = { entries: [], changedAtMs: -1 };
   private cause: TopCause | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -113,7 +120,10 @@ export class LeaderboardBroadcaster {
       this.pending = true;
       return;
     }
-    const delayMs = Math.max(0, this.lastFlushAtMs + this.options.intervalMs - this.now());
+    const now = this.now();
+    const byInterval = this.lastFlushAtMs + this.options.intervalMs - now;
+    const byCost = this.lastSendCostMs - (performance.now() - this.lastSendEndMs);
+    const delayMs = Math.max(0, byInterval, byCost);
     this.timer = setTimeout(() => void this.flush(), delayMs);
   }
 
@@ -132,7 +142,10 @@ export class LeaderboardBroadcaster {
       if (snapshot.changedAtMs !== this.lastSent.changedAtMs) {
         this.lastSent = snapshot;
         this.seq += 1;
+        const started = performance.now();
         this.options.send(snapshot, this.seq, this.cause);
+        this.lastSendEndMs = performance.now();
+        this.lastSendCostMs = this.lastSendEndMs - started;
       }
     } catch (error) {
       this.options.log.warn({ err: error }, 'leaderboard broadcast failed');
