@@ -109,52 +109,19 @@ const CHECK_VIOLATION = '23514';
 const FOREIGN_KEY_VIOLATION = '23503';
 
 /**
- * One update, one statement: under the score row's lock it checks the account is active and the
- * action's minDuration has passed, adds the increment, and inserts the history row whose unique
- * action_id makes a replay fail the whole statement. On an existing row the time is read inside
- * DO UPDATE, after the lock is held, so an update that waited for the lock is stamped with when it
- * was applied (ties go to whoever really reached a score first) and minDuration sees the same clock.
- */
-const APPLY_UPDATE_SQL = `
-WITH eligible AS (
-  SELECT u.id, u.username, n.t, (extract(epoch FROM n.t) * 1000)::bigint AS t_ms
-  FROM users u, (SELECT date_trunc('milliseconds', clock_timestamp()) AS t) n
-  WHERE u.id = $1 AND u.status = 'active'
-), upd AS (
-  INSERT INTO scores AS s (user_id, score, last_updated, total_actions, first_action, last_action, action_last_at)
-  SELECT e.id, $2::bigint, e.t, 1, e.t, e.t, jsonb_build_object($3::text, e.t_ms) FROM eligible e
-  ON CONFLICT (user_id) DO UPDATE SET
-    score = s.score + EXCLUDED.score,
-    last_updated = GREATEST(s.last_updated, date_trunc('milliseconds', clock_timestamp())),
-    total_actions = s.total_actions + 1,
-    first_action = COALESCE(s.first_action, EXCLUDED.first_action),
-    last_action = GREATEST(s.last_action, date_trunc('milliseconds', clock_timestamp())),
-    action_last_at = s.action_last_at || jsonb_build_object($3::text, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
-  WHERE $4::bigint <= 0
-     OR NOT (s.action_last_at ? $3::text)
-     OR (extract(epoch FROM clock_timestamp()) * 1000)::bigint - (s.action_last_at ->> $3::text)::bigint >= $4::bigint
-  RETURNING s.score, s.last_updated, s.total_actions
-), hist AS (
-  INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at)
-  SELECT $1, $5::uuid, $3::text, $2::bigint, upd.score - $2::bigint, upd.score, $6::inet, $7::text, upd.last_updated FROM upd
-  RETURNING id
-)
-SELECT upd.score AS new_score,
-       upd.score - $2::bigint AS previous_score,
-       (extract(epoch FROM upd.last_updated) * 1000)::bigint AS last_updated_ms,
-       upd.total_actions,
-       (SELECT username FROM eligible) AS username
-FROM upd, hist`;
-
-/**
- * Many updates of distinct users, one statement: the same checks and writes as APPLY_UPDATE_SQL, row
- * by row, in user id order, after creating the users seen for the first time (or refreshing their
- * names from newer claims: a user inserted here is visible to the rows below through RETURNING) (so concurrent batches lock rows in one order and cannot deadlock). The
- * batch is a JSON array ($1); $2 maps each action type to its minDuration. A row that is not
- * applied (frozen, too fast, replayed, unknown user) is left out of the result and classified after.
- * Action ids already in the history are left out up front, so a replay does not fail the batch; a
- * replay racing in from elsewhere still does (unique action_id), and the caller falls back to one
- * statement per update. In DO UPDATE the row's action type is the one key of EXCLUDED.action_last_at.
+ * Updates of distinct users, one statement (one update is a batch of one). For each row, under the
+ * score row's lock, it checks the account is active and the action's minDuration has passed, adds
+ * the increment and inserts the history row, whose unique action_id makes a replay fail the whole
+ * statement. Rows are written in user id order, so concurrent batches lock in one order and cannot
+ * deadlock each other; users seen for the first time are created (or their names refreshed from newer
+ * claims) first, and are visible to the rows below through RETURNING. On an existing row the time is
+ * read inside DO UPDATE, after the lock is held, so an update that waited for the lock is stamped with
+ * when it was applied (ties go to whoever really reached a score first) and minDuration sees the same
+ * clock. The batch is a JSON array ($1); $2 maps each action type to its minDuration; in DO UPDATE the
+ * row's action type is the one key of EXCLUDED.action_last_at. A row not applied (frozen, too fast,
+ * replayed, unknown user) is left out of the result and classified after. Action ids already in the
+ * history are left out up front, so a replay does not fail a batch; one racing in from elsewhere still
+ * does, and the caller then runs one statement per update.
  */
 const APPLY_UPDATES_SQL = `
 WITH input AS (
@@ -188,7 +155,8 @@ WITH input AS (
     last_action = GREATEST(s.last_action, date_trunc('milliseconds', clock_timestamp())),
     action_last_at = s.action_last_at || jsonb_build_object(
       (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1), (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
-  WHERE NOT (s.action_last_at ? (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))
+  WHERE COALESCE(($2::jsonb ->> (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))::bigint, 0) <= 0
+     OR NOT (s.action_last_at ? (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))
      OR (extract(epoch FROM clock_timestamp()) * 1000)::bigint
           - (s.action_last_at ->> (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))::bigint
         >= COALESCE(($2::jsonb ->> (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))::bigint, 0)
@@ -291,14 +259,9 @@ export class ScoreStore {
    * refusal is an outcome.
    */
   async applyUpdate(update: ScoreUpdate): Promise<UpdateOutcome> {
-    if (update.user) await this.ensureUser(update.user);
     let rows: Row[];
     try {
-      rows = await this.sql.query(
-        APPLY_UPDATE_SQL,
-        [update.userId, update.increment, update.actionType, update.minDurationMs, update.actionId, update.ipAddress, update.userAgent],
-        { name: 'apply_update' },
-      );
+      rows = await this.runBatch([update]);
     } catch (error) {
       const state = sqlState(error);
       if (state === UNIQUE_VIOLATION) return { kind: 'duplicate', original: await this.findAction(update.actionId) };
@@ -318,30 +281,16 @@ export class ScoreStore {
    * so it gets its own outcome.
    */
   async applyUpdates(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
-    if (updates.length === 1 && !updates[0]!.user) return [await settle(this.applyUpdate(updates[0]!))];
-    const minDurationMs: Record<string, number> = {};
+    if (updates.length === 1) return [await settle(this.applyUpdate(updates[0]!))];
+    const types = new Map<string, number>();
     for (const update of updates) {
-      const known = minDurationMs[update.actionType];
-      if (known !== undefined && known !== update.minDurationMs) {
-        // One type with two minDurations (never from one catalogue): no single map fits the batch.
-        return this.applyEach(updates);
-      }
-      minDurationMs[update.actionType] = update.minDurationMs;
+      // One type with two minDurations (never from one catalogue): no single map fits the batch.
+      if ((types.get(update.actionType) ?? update.minDurationMs) !== update.minDurationMs) return this.applyEach(updates);
+      types.set(update.actionType, update.minDurationMs);
     }
-    const input = updates.map((update) => ({
-      user_id: update.userId,
-      inc: update.increment,
-      type: update.actionType,
-      action_id: update.actionId,
-      ip: update.ipAddress,
-      ua: update.userAgent,
-      username: update.user?.username ?? null,
-      email: update.user?.email ?? null,
-      provision: Boolean(update.user),
-    }));
     let rows: Row[];
     try {
-      rows = await this.sql.query(APPLY_UPDATES_SQL, [JSON.stringify(input), JSON.stringify(minDurationMs)], { name: 'apply_updates' });
+      rows = await this.runBatch(updates);
     } catch (error) {
       if (sqlState(error) === undefined || isConnectionError(error)) throw error;
       return this.applyEach(updates);
@@ -354,6 +303,24 @@ export class ScoreStore {
         return row ? { ok: true as const, value: toApplied(row) } : settle(this.classifyRejection(update));
       }),
     );
+  }
+
+  /** Runs APPLY_UPDATES_SQL for `updates` (distinct users; one minDuration per action type). */
+  private runBatch(updates: readonly ScoreUpdate[]): Promise<Row[]> {
+    const minDurationMs: Record<string, number> = {};
+    for (const update of updates) minDurationMs[update.actionType] = update.minDurationMs;
+    const input = updates.map((update) => ({
+      user_id: update.userId,
+      inc: update.increment,
+      type: update.actionType,
+      action_id: update.actionId,
+      ip: update.ipAddress,
+      ua: update.userAgent,
+      username: update.user?.username ?? null,
+      email: update.user?.email ?? null,
+      provision: Boolean(update.user),
+    }));
+    return this.sql.query(APPLY_UPDATES_SQL, [JSON.stringify(input), JSON.stringify(minDurationMs)], { name: 'apply_updates' });
   }
 
   /** One statement per update, in arrival order (so of two sharing an action id, the first wins). */
