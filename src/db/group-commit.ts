@@ -100,6 +100,12 @@ export class GroupCommit<I, O> {
     }, dueInMs);
   }
 
+  /** Nothing is waiting: no timer may keep the process alive. */
+  private disarmExpiry(): void {
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = null;
+  }
+
   private expire(): void {
     const now = performance.now();
     const expired = this.queue.filter((pending) => now - pending.queuedAt >= this.maxWaitMs);
@@ -129,6 +135,7 @@ export class GroupCommit<I, O> {
       (free ? batch : rest).push(pending);
     }
     this.queue = rest;
+    if (rest.length === 0) this.disarmExpiry();
     for (const pending of batch) for (const key of pending.keys) this.busy.add(key);
     return batch;
   }

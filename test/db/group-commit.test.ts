@@ -54,6 +54,16 @@ describe('group commit', () => {
     assert.deepEqual(batches.map((batch) => batch.map((item) => item.value)), [[1, 2, 5], [3], [4]]);
   });
 
+  it('leaves no timer behind once nothing waits, so it never holds the process open', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const before = timers();
+    const { write } = recorder(5);
+    const group = new GroupCommit<Item, number>({ write, keys: (item) => [item.user], concurrency: 1 });
+    await Promise.all(Array.from({ length: 5 }, (_, i) => group.submit({ user: `u${i % 2}`, value: i })));
+    await sleep(0);
+    assert.equal(timers(), before);
+  });
+
   it('writes at most `concurrency` batches at once and caps their size', async () => {
     const { batches, write, mostRunning } = recorder(10);
     const group = new GroupCommit<Item, number>({ write, keys: (item) => [item.user], concurrency: 2, maxBatch: 3 });
@@ -62,6 +72,7 @@ describe('group commit', () => {
     assert.ok(batches.every((batch) => batch.length <= 3));
     assert.equal(mostRunning(), 2);
     assert.equal(group.waiting, 0);
+
   });
 
   it("gives each item its own error, and a failed batch's error to every item of it", async () => {
