@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { ScenarioOutcome, ScenarioRow } from './context.js';
 import type { ResourceReport } from './proc.js';
 import { formatMiB, formatMs, formatRate, table } from './stats.js';
@@ -27,6 +28,29 @@ export function cpuPerOperationMs(row: ScenarioRow, who = 'server'): number | nu
   return (cores * resources.seconds * 1000) / row.operations;
 }
 
+const PROCESS_NAMES: Record<string, string> = { postgres: 'PostgreSQL', redis: 'Redis', bench: 'load generator', sockets: 'socket clients' };
+
+/**
+ * Every measured process's CPU per operation, their sum, and the rate the machine's cores could
+ * carry at that cost if they did nothing else: where the time of one operation goes, and its limit.
+ */
+export function cpuBudget(row: ScenarioRow): string | null {
+  const server = cpuPerOperationMs(row);
+  if (server === null || !row.resources) return null;
+  const parts: Array<[string, number]> = [['server', server]];
+  for (const name of Object.keys(row.resources.otherCpuCores)) {
+    const ms = cpuPerOperationMs(row, name);
+    if (ms !== null) parts.push([PROCESS_NAMES[name] ?? name, ms]);
+  }
+  const total = parts.reduce((sum, [, ms]) => sum + ms, 0);
+  if (total <= 0) return null;
+  const cores = availableParallelism();
+  return (
+    `CPU budget per operation: ${parts.map(([name, ms]) => `${name} ${formatMs(ms)}`).join(' + ')} = ${formatMs(total)} ms; ` +
+    `${cores} cores doing only this could carry ~${formatRate((cores * 1000) / total)}/s`
+  );
+}
+
 /** The lines printed as soon as a row is measured. */
 export function rowLines(row: ScenarioRow): string[] {
   const lines = [
@@ -45,6 +69,8 @@ export function rowLines(row: ScenarioRow): string[] {
   if (perOp !== null) {
     const pg = cpuPerOperationMs(row, 'postgres');
     lines.push(`    CPU per operation: server ${formatMs(perOp)} ms` + (pg !== null ? `, PostgreSQL backends ${formatMs(pg)} ms` : ''));
+    const budget = cpuBudget(row);
+    if (budget) lines.push(`    ${budget}`);
   }
   for (const note of row.notes) lines.push(`    - ${note}`);
   return lines;
