@@ -30,7 +30,7 @@ describe('group commit', () => {
     const { batches, write } = recorder(20);
     const group = new GroupCommit<Item, number>({ write, keys: (item) => [item.user], concurrency: 1 });
     const first = group.submit({ user: 'a', value: 1 });
-    await sleep(5); // the first batch is being written
+    while (batches.length === 0) await sleep(1); // the first batch is being written
     const rest = Array.from({ length: 10 }, (_, i) => group.submit({ user: `u${i}`, value: i }));
     assert.deepEqual(await Promise.all([first, ...rest]), [10, ...Array.from({ length: 10 }, (_, i) => i * 10)]);
     assert.deepEqual(batches.map((batch) => batch.length), [1, 10]);
@@ -111,7 +111,7 @@ describe('group commit', () => {
       maxWaitMs: 50,
     });
     const hung = group.submit({ user: 'a', value: 1 });
-    await sleep(5);
+    while (written.length === 0) await sleep(1); // its batch is being written (and hangs)
     const started = performance.now();
     const queued = group.submit({ user: 'b', value: 2 });
     await assert.rejects(queued, (error) => error instanceof WriteQueueTimeoutError && isConnectionError(error));
