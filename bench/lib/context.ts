@@ -3,6 +3,7 @@ import { ResourceSampler, type ResourceReport } from './proc.js';
 import type { LatencySummary } from './stats.js';
 import { startServer, type ServerProcess } from './server.js';
 import { REDIS_URL, backendPids, databaseUrl } from './infra.js';
+import { unansweredNote, type LoadResult } from './load.js';
 
 /** Everything a scenario needs from the run. */
 export interface BenchContext {
@@ -80,6 +81,30 @@ export type Scenario = (ctx: BenchContext) => Promise<{ rows: ScenarioRow[]; det
 
 export function ratioTo(ctx: BenchContext, throughput: number): number | null {
   return ctx.ceilingRate ? throughput / ctx.ceilingRate : null;
+}
+
+/** The row of one HTTP load measurement: its rate, latency, resources and ratio to the ceiling. */
+export function httpRow(
+  ctx: BenchContext,
+  row: { scenario: string; id: string; label: string; unit?: string; notes?: string[]; details?: Record<string, unknown> },
+  result: LoadResult,
+  resources: ResourceReport,
+): ScenarioRow {
+  const unanswered = unansweredNote(result);
+  return {
+    scenario: row.scenario,
+    id: row.id,
+    label: row.label,
+    unit: row.unit ?? 'req/s',
+    throughput: result.rate,
+    operations: result.ok,
+    latency: result.latency,
+    peakRss: resources.peakRss,
+    ratio: ratioTo(ctx, result.rate),
+    resources,
+    notes: [...(row.notes ?? []), ...(unanswered ? [unanswered] : [])],
+    details: { responses: result.responses, byStatus: result.byStatus, seconds: result.seconds, ...row.details },
+  };
 }
 
 /**

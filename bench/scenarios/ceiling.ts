@@ -1,5 +1,5 @@
-import { ratioTo, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
-import { assertAllOk, runLoad, unansweredNote } from '../lib/load.js';
+import { httpRow, sampleResources, startProduction, type BenchContext } from '../lib/context.js';
+import { assertAllOk, runLoad } from '../lib/load.js';
 
 export const CONNECTIONS = 64;
 
@@ -15,20 +15,7 @@ export async function ceiling(ctx: BenchContext) {
     const resources = await sampler.stop();
     assertAllOk('ceiling', result);
     ctx.ceilingRate = result.rate;
-    const row: ScenarioRow = {
-      scenario: 'ceiling',
-      id: 'ceiling',
-      label: 'ceiling: GET /health/live',
-      unit: 'req/s',
-      throughput: result.rate,
-      operations: result.ok,
-      latency: result.latency,
-      peakRss: resources.peakRss,
-      ratio: ratioTo(ctx, result.rate),
-      resources,
-      notes: [unansweredNote(result)].filter((note): note is string => note !== null),
-      details: { responses: result.responses, byStatus: result.byStatus, seconds: result.seconds },
-    };
+    const row = httpRow(ctx, { scenario: 'ceiling', id: 'ceiling', label: 'ceiling: GET /health/live' }, result, resources);
     return { rows: [row], details: { serverStartMs: server.startMs } };
   } finally {
     await server.stop();

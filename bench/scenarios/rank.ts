@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisRankIndex } from '../../src/leaderboard/rank-index-redis.js';
 import { GLOBAL_BOARD } from '../../src/leaderboard/rank-index.js';
-import { commonEnv, productionEnv, ratioTo, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
+import { commonEnv, httpRow, productionEnv, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
 import { REDIS_URL, databaseUrl, withDatabase } from '../lib/infra.js';
-import { assertAllOk, runLoad, unansweredNote } from '../lib/load.js';
+import { assertAllOk, runLoad } from '../lib/load.js';
 import { playerId, presignTokens } from '../lib/players.js';
 import { readMemory } from '../lib/proc.js';
 import { seedPlayers, truncateAll } from '../lib/seed.js';
@@ -126,24 +126,22 @@ export async function rank(ctx: BenchContext) {
     const lookups = await lookup(ctx.durationSec, CONNECTIONS);
     let resources = await sampler.stop();
     assertAllOk('rank lookups', lookups);
-    rows.push({
-      scenario: 'rank',
-      id: 'rank-lookup',
-      label: 'rank: GET /scores/user/:id, 1M players',
-      unit: 'req/s',
-      throughput: lookups.rate,
-      operations: lookups.ok,
-      latency: lookups.latency,
-      peakRss: resources.peakRss,
-      ratio: ratioTo(ctx, lookups.rate),
-      resources,
-      notes: [
-        `random players of ${PLAYERS.toLocaleString('en-US')}: nearly every lookup misses the 300 s user cache, so each is a SQL row read + Redis rank + cache write`,
-        `server RSS idle with 1M players in Redis: ${formatMiB(rssIdle)} (the production server keeps no per-player state in process)`,
-        ...[unansweredNote(lookups)].filter((note): note is string => note !== null),
-      ],
-      details: { responses: lookups.responses, byStatus: lookups.byStatus, seconds: lookups.seconds },
-    });
+    rows.push(
+      httpRow(
+        ctx,
+        {
+          scenario: 'rank',
+          id: 'rank-lookup',
+          label: 'rank: GET /scores/user/:id, 1M players',
+          notes: [
+            `random players of ${PLAYERS.toLocaleString('en-US')}: nearly every lookup misses the 300 s user cache, so each is a SQL row read + Redis rank + cache write`,
+            `server RSS idle with 1M players in Redis: ${formatMiB(rssIdle)} (the production server keeps no per-player state in process)`,
+          ],
+        },
+        lookups,
+        resources,
+      ),
+    );
 
     // The Redis rank index straight from the bench process: one call at a time.
     ctx.log(`RedisRankIndex.rankOf x ${RANK_OF_CALLS.toLocaleString('en-US')}, sequential`);
@@ -196,20 +194,7 @@ export async function rank(ctx: BenchContext) {
     const tops = await runLoad({ url: server.url, path: '/api/v1/scores/leaderboard?limit=10', connections: CONNECTIONS, durationSec: topDuration });
     resources = await sampler.stop();
     assertAllOk('rank top-10', tops);
-    rows.push({
-      scenario: 'rank',
-      id: 'rank-top10',
-      label: 'rank: GET /scores/leaderboard?limit=10, 1M players',
-      unit: 'req/s',
-      throughput: tops.rate,
-      operations: tops.ok,
-      latency: tops.latency,
-      peakRss: resources.peakRss,
-      ratio: ratioTo(ctx, tops.rate),
-      resources,
-      notes: [unansweredNote(tops)].filter((note): note is string => note !== null),
-      details: { responses: tops.responses, byStatus: tops.byStatus, seconds: tops.seconds },
-    });
+    rows.push(httpRow(ctx, { scenario: 'rank', id: 'rank-top10', label: 'rank: GET /scores/leaderboard?limit=10, 1M players' }, tops, resources));
   } finally {
     redis.disconnect();
     await server.stop();

@@ -1,6 +1,6 @@
-import { ratioTo, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
+import { httpRow, sampleResources, startProduction, type BenchContext } from '../lib/context.js';
 import { countRows } from '../lib/infra.js';
-import { assertAllOk, runLoad, unansweredNote } from '../lib/load.js';
+import { assertAllOk, runLoad } from '../lib/load.js';
 import { seedPlayers } from '../lib/seed.js';
 import { CONNECTIONS } from './ceiling.js';
 
@@ -26,22 +26,18 @@ export async function reads(ctx: BenchContext) {
     const result = await runLoad({ url: server.url, path: PATH, connections: CONNECTIONS, durationSec: ctx.durationSec });
     const resources = await sampler.stop();
     assertAllOk('reads', result);
-    const row: ScenarioRow = {
-      scenario: 'reads',
-      id: 'reads',
-      label: 'reads: GET /scores/leaderboard?limit=10',
-      unit: 'req/s',
-      throughput: result.rate,
-      operations: result.ok,
-      latency: result.latency,
-      peakRss: resources.peakRss,
-      ratio: ratioTo(ctx, result.rate),
+    const row = httpRow(
+      ctx,
+      {
+        scenario: 'reads',
+        id: 'reads',
+        label: 'reads: GET /scores/leaderboard?limit=10',
+        notes: [`board of ${players.toLocaleString('en-US')} players; no If-None-Match sent, so every answer is a full 200 body`],
+        details: { players },
+      },
+      result,
       resources,
-      notes: [`board of ${players.toLocaleString('en-US')} players; no If-None-Match sent, so every answer is a full 200 body`, unansweredNote(result)].filter(
-        (note): note is string => note !== null,
-      ),
-      details: { responses: result.responses, byStatus: result.byStatus, seconds: result.seconds, players },
-    };
+    );
     return { rows: [row], details: { serverStartMs: server.startMs, seedMs, players } };
   } finally {
     await server.stop();

@@ -1,6 +1,6 @@
-import { ratioTo, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
+import { httpRow, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
 import { withDatabase } from '../lib/infra.js';
-import { assertAllOk, runLoad, unansweredNote, type LoadResult } from '../lib/load.js';
+import { assertAllOk, runLoad, type LoadResult } from '../lib/load.js';
 import { playerId, presignTokens, updateBody } from '../lib/players.js';
 import type { ResourceReport } from '../lib/proc.js';
 import type { ServerProcess } from '../lib/server.js';
@@ -140,8 +140,6 @@ export function updateRow(ctx: BenchContext, scenario: string, label: string, ru
     `${run.result.ok.toLocaleString('en-US')} updates answered 200, none refused; ${run.distinctPlayers.toLocaleString('en-US')} distinct players touched (a player's first update on a fresh server also creates their user row)`,
     durabilityNote,
   ];
-  const unanswered = unansweredNote(run.result);
-  if (unanswered) notes.push(unanswered);
   if (run.metrics) {
     const { success, batches, batchedUpdates } = run.metrics;
     notes.push(`server metric score_update_total{result="success"} = ${success}`);
@@ -149,28 +147,8 @@ export function updateRow(ctx: BenchContext, scenario: string, label: string, ru
       notes.push(`group commit: ${batchedUpdates.toLocaleString('en-US')} updates in ${batches.toLocaleString('en-US')} statements, ${(batchedUpdates / batches).toFixed(1)} per commit on average`);
     }
   }
-  return {
-    scenario,
-    id: scenario,
-    label,
-    unit: 'updates/s',
-    throughput: run.result.rate,
-    operations: run.result.ok,
-    latency: run.result.latency,
-    peakRss: run.resources.peakRss,
-    ratio: ratioTo(ctx, run.result.rate),
-    resources: run.resources,
-    notes,
-    details: {
-      responses: run.result.responses,
-      byStatus: run.result.byStatus,
-      seconds: run.result.seconds,
-      answered200: run.okActionIds.length,
-      unanswered: run.unanswered,
-      distinctPlayers: run.distinctPlayers,
-      metrics: run.metrics,
-    },
-  };
+  const details = { answered200: run.okActionIds.length, unanswered: run.unanswered, distinctPlayers: run.distinctPlayers, metrics: run.metrics };
+  return httpRow(ctx, { scenario, id: scenario, label, unit: 'updates/s', notes, details }, run.result, run.resources);
 }
 
 export async function updates(ctx: BenchContext) {

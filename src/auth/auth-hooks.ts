@@ -16,11 +16,11 @@ export interface AuthHooks {
   requireUser(request: FastifyRequest): Promise<void>;
   /**
    * requireUser for the score-update routes, which provision the user in the update's own statement;
-   * pair it with `provisionRefused` (onSend), which writes the user of a refused attempt.
+   * pair it with `provisionRefused` (onError), which writes the user of a refused attempt.
    */
   requireScorer(request: FastifyRequest): Promise<void>;
-  /** onSend: provisions the user when the update did not (a refused attempt), before the answer leaves. */
-  provisionRefused<P>(request: FastifyRequest, reply: unknown, payload: P): Promise<P>;
+  /** onError: provisions the user of a refused attempt (the update's statement did not), before the answer leaves. */
+  provisionRefused(request: FastifyRequest): Promise<void>;
   /** Reads a token when there is one; a bad token is still a 401. */
   optionalUser(request: FastifyRequest): Promise<void>;
   /** 401 without a valid token, 403 NOT_ALLOWED unless it carries the admin role. */
@@ -43,9 +43,8 @@ export function createAuthHooks(options: { verifyToken: TokenVerifier; users: Us
   return {
     requireUser: (request) => authenticate(request, true),
     requireScorer: (request) => authenticate(request, true, false),
-    async provisionRefused(request, _reply, payload) {
+    async provisionRefused(request) {
       if (request.principal) await options.users.ensure(request.principal);
-      return payload;
     },
     optionalUser: (request) => authenticate(request, false),
     async requireAdmin(request) {

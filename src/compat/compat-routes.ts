@@ -38,7 +38,7 @@ export const compatRoutes: FastifyPluginAsyncTypebox<CompatRoutesOptions> = asyn
       },
       config: { scoreUpdate: true },
       onRequest: [auth.requireScorer, async (request) => scores.admit(principalOf(request), clientAddress(request.ip))],
-      onSend: auth.provisionRefused,
+      onError: auth.provisionRefused,
     },
     async (request) => {
       const { body } = request;

@@ -109,6 +109,19 @@ const CHECK_VIOLATION = '23514';
 const FOREIGN_KEY_VIOLATION = '23503';
 
 /**
+ * Creates the users of `source` (rows id, username, email; distinct ids) in id order, or refreshes
+ * their name and e-mail from newer claims, never erasing them with missing ones.
+ */
+const upsertUsers = (source: string) => `INSERT INTO users AS u (id, username, email)
+  SELECT s.id, s.username, s.email FROM (${source}) s ORDER BY s.id
+  ON CONFLICT (id) DO UPDATE SET
+    username = COALESCE(EXCLUDED.username, u.username),
+    email = COALESCE(EXCLUDED.email, u.email),
+    updated_at = now()
+  WHERE (EXCLUDED.username IS NOT NULL AND u.username IS DISTINCT FROM EXCLUDED.username)
+     OR (EXCLUDED.email IS NOT NULL AND u.email IS DISTINCT FROM EXCLUDED.email)`;
+
+/**
  * Updates of distinct users, one statement (one update is a batch of one). For each row, under the
  * score row's lock, it checks the account is active and the action's minDuration has passed, adds
  * the increment and inserts the history row, whose unique action_id makes a replay fail the whole
@@ -128,14 +141,7 @@ WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text, username text, email text, provision boolean)
 ), provisioned AS (
-  INSERT INTO users AS u (id, username, email)
-  SELECT i.user_id, i.username, i.email FROM input i WHERE i.provision ORDER BY i.user_id
-  ON CONFLICT (id) DO UPDATE SET
-    username = COALESCE(EXCLUDED.username, u.username),
-    email = COALESCE(EXCLUDED.email, u.email),
-    updated_at = now()
-  WHERE (EXCLUDED.username IS NOT NULL AND u.username IS DISTINCT FROM EXCLUDED.username)
-     OR (EXCLUDED.email IS NOT NULL AND u.email IS DISTINCT FROM EXCLUDED.email)
+  ${upsertUsers('SELECT i.user_id AS id, i.username, i.email FROM input i WHERE i.provision')}
   RETURNING u.id, u.username, u.status
 ), eligible AS (
   SELECT i.*, COALESCE(p.username, u.username) AS known_name
@@ -174,16 +180,8 @@ SELECT upd.user_id,
        e.known_name AS username
 FROM upd JOIN eligible e ON e.user_id = upd.user_id`;
 
-/** Creates or refreshes many users in one statement (distinct ids, in id order). */
-const ENSURE_USERS_SQL = `
-INSERT INTO users AS u (id, username, email)
-SELECT i.id, i.username, i.email FROM jsonb_to_recordset($1::jsonb) AS i(id text, username text, email text) ORDER BY i.id
-ON CONFLICT (id) DO UPDATE SET
-  username = COALESCE(EXCLUDED.username, u.username),
-  email = COALESCE(EXCLUDED.email, u.email),
-  updated_at = now()
-WHERE (EXCLUDED.username IS NOT NULL AND u.username IS DISTINCT FROM EXCLUDED.username)
-   OR (EXCLUDED.email IS NOT NULL AND u.email IS DISTINCT FROM EXCLUDED.email)`;
+/** Creates or refreshes many users in one statement. */
+const ENSURE_USERS_SQL = upsertUsers('SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, username text, email text)');
 
 const CLASSIFY_REJECTION_SQL = `
 SELECT (SELECT status FROM users WHERE id = $1) AS status,
@@ -234,22 +232,11 @@ export class ScoreStore {
 
   /** Creates the user on first sight, or refreshes their name and email from newer claims. */
   async ensureUser(profile: UserProfile): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO users (id, username, email) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO UPDATE SET
-         username = COALESCE(EXCLUDED.username, users.username),
-         email = COALESCE(EXCLUDED.email, users.email),
-         updated_at = now()
-       WHERE (EXCLUDED.username IS NOT NULL AND users.username IS DISTINCT FROM EXCLUDED.username)
-          OR (EXCLUDED.email IS NOT NULL AND users.email IS DISTINCT FROM EXCLUDED.email)`,
-      [profile.id, profile.username, profile.email],
-      { name: 'ensure_user' },
-    );
+    await this.ensureUsers([profile]);
   }
 
   /** ensureUser for many distinct users in one statement. */
   async ensureUsers(profiles: readonly UserProfile[]): Promise<void> {
-    if (profiles.length === 1) return this.ensureUser(profiles[0]!);
     await this.sql.query(ENSURE_USERS_SQL, [JSON.stringify(profiles)], { name: 'ensure_users' });
   }
 

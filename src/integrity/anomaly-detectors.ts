@@ -4,6 +4,8 @@
  * by the players active within the window (idle players are swept away).
  */
 
+import type { ScoreAttemptEvent } from '../scores/score-service.js';
+
 /** Thresholds of the detectors; every one is configuration (see `Config.anomaly`). */
 export interface AnomalyThresholds {
   /** Sliding window of score growth, distinct addresses and rejection counts. @default 300000 */
@@ -53,18 +55,8 @@ export interface Finding {
   details: Record<string, unknown>;
 }
 
-/** One score-update attempt by an authenticated player, accepted or not. */
-export interface Attempt {
-  userId: string;
-  atMs: number;
-  ipAddress: string | null;
-  /** `applied`, or the refusal's code / reason (`INVALID_SIGNATURE`, `TOO_FAST`, `RATE_LIMIT_EXCEEDED`, …). */
-  outcome: string;
-  /** The increment, when applied. */
-  increment?: number;
-  /** The action's maxScore, when applied. */
-  maxScore?: number;
-}
+/** One score-update attempt by an authenticated player, accepted or not (the score service's event). */
+export type Attempt = ScoreAttemptEvent;
 
 const BUCKETS = 10;
 /** The least spread of log growth the z-score divides by (about ±10 %). */

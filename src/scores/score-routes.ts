@@ -39,7 +39,7 @@ export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async 
       config: { scoreUpdate: true },
       // Before the body is parsed: every attempt counts against the rate limits, malformed ones too.
       onRequest: [auth.requireScorer, async (request) => scores.admit(principalOf(request), clientAddress(request.ip))],
-      onSend: auth.provisionRefused,
+      onError: auth.provisionRefused,
     },
     async (request) => {
       const data = await scores.submit(principalOf(request), request.body, {

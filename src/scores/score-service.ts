@@ -78,8 +78,9 @@ export interface ScoreAttemptEvent {
   userId: string;
   atMs: number;
   ipAddress: string | null;
-  /** `applied`, or the refusal: its `details.reason` for a 403, else its code. */
+  /** `applied`, or the refusal: its `details.reason` for a 403 (`INVALID_SIGNATURE`, `TOO_FAST`, …), else its code. */
   outcome: string;
+  /** The increment, when applied. */
   increment?: number;
   /** The action's maxScore, when applied. */
   maxScore?: number;
@@ -221,15 +222,17 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
     };
-    let written = await this.writes.submit(update);
+    let submitted = update;
+    let written = await this.writes.submit(submitted);
     if (written.outcome.kind === 'unknown-user') {
       // Erased since this instance last wrote them: write them again and retry once.
       options.users.forget(principal.userId);
-      written = await this.writes.submit({ ...update, user: options.users.pending(principal) });
+      submitted = { ...update, user: options.users.pending(principal) };
+      written = await this.writes.submit(submitted);
     }
     const { outcome } = written;
     if (!written.fromCache) {
-      options.users.remember(principal);
+      if (submitted.user) options.users.remember(principal);
       if (claimed !== undefined) options.metrics?.fraudCheck('claimed_duration', true);
     }
     const metrics = options.metrics;
