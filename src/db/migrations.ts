@@ -26,9 +26,12 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
  * that instances starting together do not race. Returns the versions it applied.
  */
 export async function migrate(sql: SqlClient, migrations: Migration[] = readMigrations()): Promise<string[]> {
-  await sql.exec(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-  );
+  // Under the lock too: two instances creating it at once on a fresh database would otherwise
+  // collide in the catalogue (IF NOT EXISTS does not guard against a concurrent CREATE).
+  await sql.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   const applied: string[] = [];
   for (const migration of migrations) {
     const done = await sql.transaction(async (tx) => {
