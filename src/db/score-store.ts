@@ -145,9 +145,13 @@ WITH input AS (
   RETURNING u.id, u.username, u.status
 ), eligible AS (
   SELECT i.*, COALESCE(p.username, u.username) AS known_name
-  FROM input i LEFT JOIN users u ON u.id = i.user_id LEFT JOIN provisioned p ON p.id = i.user_id
+  FROM input i
+  -- One index lookup per row, here and for the replay check below: as joins, the planner (which
+  -- guesses 100 input rows) scans the whole users or score_history table while it is small enough.
+  LEFT JOIN LATERAL (SELECT u.username, u.status FROM users u WHERE u.id = i.user_id LIMIT 1) u ON true
+  LEFT JOIN provisioned p ON p.id = i.user_id
   WHERE COALESCE(p.status, u.status) = 'active'
-    AND NOT EXISTS (SELECT 1 FROM score_history h WHERE h.action_id = i.action_id)
+    AND (SELECT 1 FROM score_history h WHERE h.action_id = i.action_id LIMIT 1) IS NULL
 ), upd AS (
   INSERT INTO scores AS s (user_id, score, last_updated, total_actions, first_action, last_action, action_last_at)
   SELECT e.user_id, e.inc, n.t, 1, n.t, n.t, jsonb_build_object(e.type, (extract(epoch FROM n.t) * 1000)::bigint)
