@@ -19,6 +19,7 @@ import { cpuPerOperationMs, formatRatio, rowLines, summaryTable, toJson } from '
 import { BIN, cleanEnv, runningServers, setServerNodeArgs, spawnWithLimit } from './lib/server.js';
 import { runningSwarms } from './lib/swarm.js';
 import { ceiling } from './scenarios/ceiling.js';
+import { database } from './scenarios/database.js';
 import { embedded } from './scenarios/embedded.js';
 import { fanout } from './scenarios/fanout.js';
 import { rank } from './scenarios/rank.js';
@@ -27,6 +28,7 @@ import { updates } from './scenarios/updates.js';
 
 const SCENARIOS: Array<[string, Scenario]> = [
   ['ceiling', ceiling],
+  ['database', database],
   ['updates', updates],
   ['reads', reads],
   ['fanout', fanout],
@@ -37,7 +39,8 @@ const ALIASES: Record<string, string> = { 'fan-out': 'fanout', rank1m: 'rank' };
 
 const USAGE = `Usage: npm run bench -- [--only ${SCENARIOS.map(([n]) => n).join(',')}] [--duration 10] [--sockets 10000]
 
-  --only      scenarios to run (comma-separated); the ceiling always runs too, as the reference
+  --only      scenarios to run (comma-separated); the ceiling always runs too, as the reference, and
+              the database scenario with updates or embedded (their reference)
   --duration  seconds of load per measurement (default 10)
   --sockets   most sockets of the fan-out scenario (default 10000; it runs 1000 first)
   --cpu-prof  directory: every server process started writes a V8 CPU profile there when it stops
@@ -70,6 +73,8 @@ function options() {
     only = new Set(values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => ALIASES[s] ?? s));
     for (const name of only) if (!known.has(name)) fail(`unknown scenario "${name}"`);
     only.add('ceiling');
+    // The updates' reference: what PostgreSQL alone does with the same work, measured in the same run.
+    if (only.has('updates') || only.has('embedded')) only.add('database');
   }
   const durationSec = Number(values.duration ?? 10);
   if (!/^\d+(\.\d+)?$/.test(values.duration ?? '10') || durationSec < 1 || durationSec > 600) fail('--duration must be 1 to 600 seconds');
@@ -95,6 +100,7 @@ const ctx: BenchContext = {
   durationSec: opts.durationSec,
   maxSockets: opts.maxSockets,
   ceilingRate: null,
+  databaseRate: null,
   tokenCache: new Map(),
   redisPid: null,
   log: (message) => process.stdout.write(`  · ${message}\n`),
@@ -231,6 +237,13 @@ async function main(): Promise<number> {
   const ratios = outcomes.flatMap((o) => o.rows).filter((row) => row.ratio !== null && row.scenario !== 'ceiling');
   if (ratios.length > 0) {
     process.stdout.write(`\nRATIOS TO THE CEILING: ${ratios.map((row) => `${row.id} ${formatRatio(row.ratio)}`).join(' | ')}\n`);
+  }
+  const updateRows = outcomes.flatMap((o) => o.rows).filter((row) => row.scenario === 'updates');
+  if (ctx.databaseRate && updateRows.length > 0) {
+    process.stdout.write(
+      `RATIOS TO THE DATABASE ALONE (one statement per commit, ${Math.round(ctx.databaseRate).toLocaleString('en-US')}/s): ` +
+        `${updateRows.map((row) => `${row.id} ${formatRatio(row.throughput / ctx.databaseRate!)}`).join(' | ')}\n`,
+    );
   }
   if (cleaning) process.stdout.write(`\nINTERRUPTED: the results above are partial\n`);
   const failed = outcomes.filter((o) => !o.ok);

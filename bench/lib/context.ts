@@ -18,6 +18,8 @@ export interface BenchContext {
   maxSockets: number;
   /** The ceiling's rate once measured (every other row is divided by it). */
   ceilingRate: number | null;
+  /** The database scenario's updates/s with one statement per commit, once measured (the updates' reference). */
+  databaseRate: number | null;
   /** Pre-signed tokens of the update scenarios' players, shared by production and embedded. */
   tokenCache: Map<string, string[]>;
   /** The Redis server's pid (its CPU is sampled beside the server's), when it runs on this machine. */

@@ -147,6 +147,9 @@ export function updateRow(ctx: BenchContext, scenario: string, label: string, ru
       notes.push(`group commit: ${batchedUpdates.toLocaleString('en-US')} updates in ${batches.toLocaleString('en-US')} statements, ${(batchedUpdates / batches).toFixed(1)} per commit on average`);
     }
   }
+  if (ctx.databaseRate && scenario === 'updates') {
+    notes.push(`${(run.result.rate / ctx.databaseRate).toFixed(2)}x what PostgreSQL alone did with one statement per commit in this run (database scenario, ${Math.round(ctx.databaseRate).toLocaleString('en-US')}/s)`);
+  }
   const details = { answered200: run.okActionIds.length, unanswered: run.unanswered, distinctPlayers: run.distinctPlayers, metrics: run.metrics };
   return httpRow(ctx, { scenario, id: scenario, label, unit: 'updates/s', notes, details }, run.result, run.resources);
 }
