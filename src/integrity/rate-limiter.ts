@@ -9,9 +9,10 @@ export interface RateLimitResult {
 
 /**
  * Fixed-window counters: every call counts one attempt against `key`, allowed or not.
- * Implementations wrap rate-limiter-flexible (`rate-limiter-memory.ts`, `rate-limiter-redis.ts`);
- * both held to `test/contracts/rate-limiter-contract.ts`. The Redis one shares counts between
- * every instance on the same Redis.
+ * Implementations: rate-limiter-flexible's memory limiter (`rate-limiter-memory.ts`), and its Redis
+ * counting batched per event-loop turn (`rate-limiter-redis.ts`); both held to
+ * `test/contracts/rate-limiter-contract.ts`. The Redis one shares counts between every instance on
+ * the same Redis.
  */
 export interface RateLimiter {
   /** Counts one attempt for `key` and says whether it is within `points` per window. */

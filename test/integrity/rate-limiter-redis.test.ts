@@ -60,6 +60,33 @@ describe('RedisRateLimiter', { skip: SKIP_REDIS }, () => {
     assert.ok(ttlMs > 59_000 && ttlMs <= 60_000, `pttl ${ttlMs}`);
   });
 
+  it('sends every count asked for in one turn, by every limiter on the client, as one script call', async () => {
+    const user = new RedisRateLimiter({ points: 100, windowMs: 60_000, keyPrefix: 'rl:user:', redisKeyPrefix: keyPrefix, redis });
+    const global = new RedisRateLimiter({ points: 100, windowMs: 60_000, keyPrefix: 'rl:global:', redisKeyPrefix: keyPrefix, redis });
+    await user.consume(freshKey()); // the script is loaded: what follows is one EVALSHA, never a NOSCRIPT retry
+    const watcher = new Redis(TEST_REDIS_URL ?? '', { lazyConnect: true });
+    const monitor = await watcher.monitor();
+    const source = `${redis.stream.localAddress}:${redis.stream.localPort}`;
+    const calls: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], from: string) => {
+      if (from === source && /^eval/i.test(args[0] ?? '')) calls.push(args);
+    });
+    try {
+      const players = Array.from({ length: 20 }, () => freshKey());
+      const address = freshKey();
+      const results = await Promise.all([...players.map((key) => user.consume(key)), ...players.map(() => global.consume(address))]);
+      for (let waited = 0; calls.length === 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(calls.length, 1, `script calls: ${calls.length}`);
+      assert.equal(calls[0]![2], '40', 'forty counters in the one call');
+      assert.deepEqual(results.slice(0, 20).map((result) => result.remaining), players.map(() => 99));
+      // The shared address was counted 20 times, once per attempt.
+      assert.deepEqual(results.slice(20).map((result) => result.remaining).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => 80 + i));
+    } finally {
+      monitor.disconnect();
+      watcher.disconnect();
+    }
+  });
+
   it('keeps limiters with different key prefixes apart on the same Redis', async () => {
     const user = new RedisRateLimiter({ points: 1, windowMs: 60_000, keyPrefix: 'rl:user:', redisKeyPrefix: keyPrefix, redis });
     const global = new RedisRateLimiter({ points: 1, windowMs: 60_000, keyPrefix: 'rl:global:', redisKeyPrefix: keyPrefix, redis });
@@ -79,12 +106,17 @@ describe('RedisRateLimiter', { skip: SKIP_REDIS }, () => {
     assert.ok((await redis.pttl(`${keyPrefix}rl:${key}`)) > 0);
   });
 
-  it('falls back to the in-process count when a Redis command fails', async () => {
+  it('falls back to the in-process count for a key Redis cannot count, and for that key only', async () => {
     const limiter = new RedisRateLimiter({ points: 2, windowMs: 60_000, keyPrefix: 'rl:', redisKeyPrefix: keyPrefix, redis });
     const key = freshKey();
-    // INCRBY on a value that is not an integer makes the Lua script fail while the connection is fine.
+    const neighbour = freshKey();
+    // INCRBY on a value that is not an integer fails in Redis while the connection is fine.
     await redis.set(`${keyPrefix}rl:${key}`, 'not a number', 'EX', 60);
-    assert.deepEqual(await limiter.consume(key), { allowed: true, remaining: 1, retryAfterMs: 0 });
+    // Asked in the same turn, so both travel in one script call: the neighbour is still counted in Redis.
+    const [first, other] = await Promise.all([limiter.consume(key), limiter.consume(neighbour)]);
+    assert.deepEqual(first, { allowed: true, remaining: 1, retryAfterMs: 0 });
+    assert.deepEqual(other, { allowed: true, remaining: 1, retryAfterMs: 0 });
+    assert.equal(await redis.get(`${keyPrefix}rl:${neighbour}`), '1');
     assert.deepEqual(await limiter.consume(key), { allowed: true, remaining: 0, retryAfterMs: 0 });
     assert.equal((await limiter.consume(key)).allowed, false);
   });
