@@ -28,7 +28,6 @@ export interface BroadcasterOptions {
   /** Delivers one broadcast to this instance's sockets. */
   send: (snapshot: TopSnapshot, seq: number, cause: TopCause | null) => void;
   log: FastifyBaseLogger;
-  now?: () => number;
 }
 
 interface ChannelMessage {
@@ -44,14 +43,13 @@ interface ChannelMessage {
  */
 export class LeaderboardBroadcaster {
   private readonly options: BroadcasterOptions;
-  private readonly now: () => number;
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing = false;
   private pending = false;
   private localDirty = false;
-  private lastFlushAtMs = 0;
-  /** When the last send ended, and how long it took (ms, measured with the monotonic clock). */
+  /** When the last flush started, when the last send ended and how long it took (ms, monotonic clock). */
+  private lastFlushAtMs = Number.NEGATIVE_INFINITY;
   private lastSendEndMs = 0;
   private lastSendCostMs = 0;
   private lastSent: TopSnapshot = { entries: [], changedAtMs: -1 };
@@ -66,7 +64,6 @@ export class LeaderboardBroadcaster {
 
   constructor(options: BroadcasterOptions) {
     this.options = options;
-    this.now = options.now ?? Date.now;
   }
 
   async start(): Promise<void> {
@@ -120,18 +117,26 @@ export class LeaderboardBroadcaster {
       this.pending = true;
       return;
     }
-    const now = this.now();
-    const byInterval = this.lastFlushAtMs + this.options.intervalMs - now;
-    const byCost = this.lastSendCostMs - (performance.now() - this.lastSendEndMs);
-    const delayMs = Math.max(0, byInterval, byCost);
-    this.timer = setTimeout(() => void this.flush(), delayMs);
+    this.timer = setTimeout(() => void this.flush(), this.dueInMs());
+  }
+
+  /** How long until the next flush may start: one interval after the last, and the last send's cost after it ended. */
+  private dueInMs(): number {
+    const now = performance.now();
+    return Math.max(0, this.lastFlushAtMs + this.options.intervalMs - now, this.lastSendCostMs - (now - this.lastSendEndMs));
   }
 
   private async flush(): Promise<void> {
     this.timer = null;
+    // A timer may fire early by the time its loop turn began late (a busy loop): wait out the rest.
+    const early = this.dueInMs();
+    if (early > 0) {
+      this.timer = setTimeout(() => void this.flush(), Math.ceil(early));
+      return;
+    }
     this.flushing = true;
     this.pending = false;
-    this.lastFlushAtMs = this.now();
+    this.lastFlushAtMs = performance.now();
     try {
       if (this.localDirty) {
         this.localDirty = false;
