@@ -48,7 +48,7 @@ interface Measured {
 }
 
 /** Runs `connections` loops of `step` for `durationSec`; each step counts `perStep` operations. */
-async function measure(ctx: BenchContext, connections: number, durationSec: number, perStep: number, step: (client: pg.Client) => Promise<unknown>, sample: boolean): Promise<Measured> {
+async function measure(ctx: BenchContext, connections: number, durationSec: number, perStep: number, step: (client: pg.Client) => Promise<unknown>): Promise<Measured> {
   const clients = await Promise.all(
     Array.from({ length: connections }, async () => {
       const client = new pg.Client({ connectionString: databaseUrl(ctx.dbName) });
@@ -59,7 +59,7 @@ async function measure(ctx: BenchContext, connections: number, durationSec: numb
   try {
     const latency = new Samples();
     // The sampler's "server" is this process: there is no server here, only the client library.
-    const sampler = sample ? await sampleResources(ctx, process.pid) : null;
+    const sampler = await sampleResources(ctx, process.pid);
     const started = performance.now();
     const deadline = started + durationSec * 1000;
     let steps = 0;
@@ -74,7 +74,7 @@ async function measure(ctx: BenchContext, connections: number, durationSec: numb
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const resources = sampler ? await sampler.stop() : (null as unknown as ResourceReport);
+    const resources = await sampler.stop();
     return { operations: steps * perStep, seconds, latency, resources };
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
@@ -117,8 +117,8 @@ export async function database(ctx: BenchContext) {
   const one = (client: pg.Client) =>
     client.query({ name: 'bench_ref_one', text: ONE_SQL, values: [player(1 + Math.floor(Math.random() * PLAYERS)), 1 + Math.floor(Math.random() * 100), randomUUID()] });
   ctx.log(`warming up (1 s), then one statement per commit, ${CONNECTIONS} connections, ${ctx.durationSec} s`);
-  await measure(ctx, 16, 1, 1, one, false);
-  const single = await measure(ctx, CONNECTIONS, ctx.durationSec, 1, one, true);
+  await measure(ctx, 16, 1, 1, one);
+  const single = await measure(ctx, CONNECTIONS, ctx.durationSec, 1, one);
   ctx.databaseRate = single.operations / single.seconds;
   rows.push(
     row('database-one', `database alone: 1 update per statement and commit, ${CONNECTIONS} connections`, 'updates/s', single, [
@@ -135,7 +135,7 @@ export async function database(ctx: BenchContext) {
     return client.query({ name: 'bench_ref_batch', text: BATCH_SQL, values: [ids, increments, actions] });
   };
   ctx.log(`${BATCH_ROWS} updates per statement and commit, ${BATCH_CONNECTIONS} connections, ${ctx.durationSec} s`);
-  const batched = await measure(ctx, BATCH_CONNECTIONS, ctx.durationSec, BATCH_ROWS, batch, true);
+  const batched = await measure(ctx, BATCH_CONNECTIONS, ctx.durationSec, BATCH_ROWS, batch);
   rows.push(
     row('database-batch', `database alone: ${BATCH_ROWS} updates per statement and commit, ${BATCH_CONNECTIONS} connections`, 'updates/s', batched, [
       `the same work for ${BATCH_ROWS} distinct players per statement; latency is per statement`,

@@ -1,4 +1,4 @@
-import type { KeyValueCache } from './key-value-cache.js';
+import { assertTtlSec, type KeyValueCache } from './key-value-cache.js';
 
 interface Entry {
   value: string;
@@ -100,12 +100,5 @@ export class MemoryKeyValueCache implements KeyValueCache {
       const [key, entry] = next.value;
       if (entry.expiresAtMs <= now) this.entries.delete(key);
     }
-  }
-}
-
-/** Redis `SET ... EX` takes a positive whole number of seconds; the memory cache accepts the same. */
-function assertTtlSec(ttlSec: number): void {
-  if (!Number.isInteger(ttlSec) || ttlSec < 1) {
-    throw new RangeError(`ttlSec must be a positive integer, got ${ttlSec}`);
   }
 }

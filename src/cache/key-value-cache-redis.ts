@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeyValueCache } from './key-value-cache.js';
+import { assertTtlSec, type KeyValueCache } from './key-value-cache.js';
 
 /** KEYS the keys; ARGV their values, then the expiry in seconds. */
 const SET_MANY_LUA = `
@@ -42,9 +42,7 @@ export class RedisKeyValueCache implements KeyValueCache {
 
   async set(key: string, value: string, ttlSec: number): Promise<void> {
     // Checked here so both implementations refuse the same input with the same error.
-    if (!Number.isInteger(ttlSec) || ttlSec < 1) {
-      throw new RangeError(`ttlSec must be a positive integer, got ${ttlSec}`);
-    }
+    assertTtlSec(ttlSec);
     await this.redis.set(this.keyPrefix + key, value, 'EX', ttlSec);
   }
 
@@ -53,9 +51,7 @@ export class RedisKeyValueCache implements KeyValueCache {
    * KEYS, so on a Redis Cluster they would have to share a slot; the service uses one Redis.
    */
   async setMany(entries: ReadonlyArray<{ key: string; value: string }>, ttlSec: number): Promise<void> {
-    if (!Number.isInteger(ttlSec) || ttlSec < 1) {
-      throw new RangeError(`ttlSec must be a positive integer, got ${ttlSec}`);
-    }
+    assertTtlSec(ttlSec);
     if (entries.length === 0) return;
     const setMany = (this.redis as unknown as { scoreboardSetMany: SetManyCommand }).scoreboardSetMany;
     await setMany.call(

@@ -14,3 +14,10 @@ export interface KeyValueCache {
   /** Many `delete`s (one round trip in Redis). */
   deleteMany(keys: readonly string[]): Promise<void>;
 }
+
+/** Redis `SET ... EX` takes a positive whole number of seconds; every implementation refuses the rest alike. */
+export function assertTtlSec(ttlSec: number): void {
+  if (!Number.isInteger(ttlSec) || ttlSec < 1) {
+    throw new RangeError(`ttlSec must be a positive integer, got ${ttlSec}`);
+  }
+}

@@ -45,30 +45,9 @@ end
 `;
 
 /**
- * KEYS z h rb t; ARGV userId version negScore member details ttlMs.
- * Returns {rank after, rank before} (1-based; 0 before when the board did not hold the player).
- */
-const UPSERT_LUA = `${LUA_HELPERS}
-local z, h, userId = KEYS[1], KEYS[2], ARGV[1]
-local old = redis.call('HGET', h, userId)
-local previous = 0
-if old then
-  local oldMember = memberOf(old, userId)
-  local rank = redis.call('ZRANK', z, oldMember)
-  if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. userId) end
-  previous = rank + 1
-  if versionOf(old) >= tonumber(ARGV[2]) then return {previous, previous} end
-  redis.call('ZREM', z, oldMember)
-end
-redis.call('ZADD', z, ARGV[3], ARGV[4])
-redis.call('HSET', h, userId, ARGV[5])
-touch(KEYS[3], KEYS[4], userId, ARGV[6])
-return {redis.call('ZRANK', z, ARGV[4]) + 1, previous}
-`;
-
-/**
- * UPSERT_LUA for many entries: KEYS z h rb t; ARGV ttlMs, then 5 values per entry: userId version
- * negScore member details. Returns {rank after, rank before} per entry, flattened.
+ * Upserts entries in order. KEYS z h rb t; ARGV ttlMs, then 5 values per entry: userId version
+ * negScore member details. Returns {rank after, rank before} per entry, flattened (1-based; 0 before
+ * when the board did not hold the player). An entry whose version is not newer is left as it is.
  */
 const UPSERT_MANY_LUA = `${LUA_HELPERS}
 local z, h, out = KEYS[1], KEYS[2], {}
@@ -264,7 +243,6 @@ type ScriptCall = (...keysAndArgs: string[]) => Promise<unknown>;
 
 /** The commands `defineCommand` adds to the client (EVALSHA, falling back to EVAL once). */
 interface RankScripts {
-  scoreboardRankUpsert: ScriptCall;
   scoreboardRankUpsertMany: ScriptCall;
   scoreboardRankRemove: ScriptCall;
   scoreboardRankOf: ScriptCall;
@@ -276,7 +254,6 @@ interface RankScripts {
 }
 
 const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; readOnly?: boolean }> = {
-  scoreboardRankUpsert: { lua: UPSERT_LUA, numberOfKeys: 4 },
   scoreboardRankUpsertMany: { lua: UPSERT_MANY_LUA, numberOfKeys: 4 },
   scoreboardRankRemove: { lua: REMOVE_LUA, numberOfKeys: 4 },
   scoreboardRankOf: { lua: RANK_OF_LUA, numberOfKeys: 2, readOnly: true },
@@ -334,13 +311,8 @@ export class RedisRankIndex implements RankIndex {
 
   /** {@inheritDoc RankIndex.upsert} */
   async upsert(boardId: string, entry: RankEntry): Promise<RankChange> {
-    const keys = this.keys(boardId);
-    const encoded = encodeEntry(entry);
-    const [rank, previous] = (await this.scripts.scoreboardRankUpsert(
-      keys.z, keys.h, keys.rb, keys.t,
-      entry.userId, encoded.version, encoded.negScore, encoded.member, encoded.details, this.rebuildTtlMs,
-    )) as [number, number];
-    return { rank: Number(rank), previousRank: previous > 0 ? Number(previous) : null };
+    const [change] = await this.upsertMany(boardId, [entry]);
+    return change!;
   }
 
   /** {@inheritDoc RankIndex.upsertMany} */

@@ -199,7 +199,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     const claimed = context.claimedDurationMs;
     if (claimed !== undefined && claimed < rule.minDurationMs) {
       // A refusal: the replay check still comes first.
-      const cached = await this.cachedAction(request.actionId);
+      const [cached] = await this.cachedActions([request.actionId]);
       check('replay', () => {
         if (cached) throw duplicate(principal, cached);
       });
@@ -338,17 +338,6 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       throw error;
     }
   };
-
-  private async cachedAction(actionId: string): Promise<AppliedAction | null> {
-    try {
-      const value = await this.options.replayCache.get(replayKey(actionId));
-      return value ? (JSON.parse(value) as AppliedAction) : null;
-    } catch (error) {
-      // The cache is only the fast path: the database's unique action_id still refuses a replay.
-      this.options.log.warn({ err: error }, 'replay cache read failed');
-      return null;
-    }
-  }
 
   /** The replay cache's answers for many action ids (all unknown when the cache cannot be read). */
   private async cachedActions(actionIds: string[]): Promise<Array<AppliedAction | null>> {
