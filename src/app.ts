@@ -9,6 +9,7 @@ import { createTokenVerifier } from './auth/jwt.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
+import { addressTrust } from './http/client-address.js';
 import { registerErrorHandlers, sendError } from './http/error-handler.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/health-routes.js';
@@ -28,11 +29,6 @@ import { scoreRoutes } from './scores/score-routes.js';
 import { ScoreService } from './scores/score-service.js';
 import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
 import { UserProvisioner } from './users/user-provisioner.js';
-
-/** Trusts the nearest `hops` proxies' `X-Forwarded-For` entries. */
-function trustHops(hops: number) {
-  return (_address: string, hop: number) => hop < hops;
-}
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -71,7 +67,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
+    trustProxy: addressTrust(config.trustProxy),
     // User ids may be 128 characters, percent-encoded up to three times that.
     routerOptions: { maxParamLength: 512 },
     // Malformed URLs (bad percent-encoding) get the envelope too.

@@ -31,6 +31,8 @@ export interface Config {
   hmacSecretKey: string | undefined;
   /** Lifetime of tokens the service itself issues (`scoreboard token`, the development token). */
   jwtExpiry: string;
+  /** Longest lifetime a token may have (`exp` - `iat`, or `exp` - now without `iat`). */
+  jwtMaxAgeSec: number;
   rateLimit: {
     windowMs: number;
     /** Per user, per window. */
@@ -38,10 +40,14 @@ export interface Config {
     /** Per client IP address, per window, over every score-update route. */
     globalMaxRequests: number;
   };
+  /** Exports of one user's data per hour (the route is heavy; each one streams the whole history). */
+  exportMaxPerHour: number;
   timestampToleranceMs: number;
   actions: ActionCatalogue;
   leaderboardPublic: boolean;
   broadcastIntervalMs: number;
+  /** How often signed-in players' ranks are re-read, so they hear of being overtaken. */
+  rankWatchIntervalMs: number;
   cacheRefreshIntervalMs: number;
   autoFreeze: boolean;
   /** Thresholds of the anomaly detectors (`ANOMALY_*`). */
@@ -60,94 +66,159 @@ export interface Config {
    * audit trail): false (the socket's peer), true (any), a hop count, or addresses/CIDRs of proxies.
    */
   trustProxy: boolean | number | string[];
+  http: {
+    /** Node's headersTimeout: the whole header block must arrive within it. */
+    headersTimeoutMs: number;
+    /** Node's requestTimeout: headers and body must arrive within it. */
+    requestTimeoutMs: number;
+    /** Open TCP connections per client address (trusted proxies excepted); 0: no cap. */
+    maxConnectionsPerIp: number;
+  };
+  sockets: {
+    /** Socket.IO connections (WebSocket or polling sessions) per client address; 0: no cap. */
+    maxPerIp: number;
+    /** A socket whose unsent output passes this is disconnected (a client that stopped reading). */
+    maxBufferedBytes: number;
+  };
 }
 
+/** One or more bad settings; `problems` names each, and the message lists them all. */
 export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('; '));
     this.name = 'ConfigError';
+    this.problems = list;
   }
 }
 
 type Env = Record<string, string | undefined>;
 
-function text(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/**
+ * Reads variables and collects every problem instead of stopping at the first: an operator fixing
+ * a deployment sees them all in one run. Each reader returns its fallback after a problem, so the
+ * rest can still be checked.
+ */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(readonly env: Env) {}
+
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
+  text(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    if (!/^-?\d+$/.test(raw)) {
+      this.problem(`${name} must be an integer, got "${raw}"`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      this.problem(`${name} must be between ${min} and ${max}, got ${value}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    const lower = raw.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+    if (['false', '0', 'no', 'off'].includes(lower)) return false;
+    this.problem(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  }
+
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      this.problem(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.text(name) ?? fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problem(`${name} must be one of ${allowed.join(', ')}; got "${raw}"`);
+    return fallback;
+  }
+
+  /** A duration like `24h`, `15m`, `7d` or a number of seconds, in seconds. */
+  durationSec(name: string, fallback: string): number {
+    const raw = this.text(name) ?? fallback;
+    const seconds = parseDurationSec(raw);
+    if (seconds !== undefined) return seconds;
+    this.problem(`${name} must be a duration like 24h, 15m, 7d or 3600 (seconds), got "${raw}"`);
+    return parseDurationSec(fallback)!;
+  }
+
+  secret(name: string): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (Buffer.byteLength(raw, 'utf8') < 32) {
+      this.problem(`${name} must be at least 32 bytes long`);
+      return undefined;
+    }
+    return raw;
+  }
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const lower = raw.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-  if (['false', '0', 'no', 'off'].includes(lower)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
-
-function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = text(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) throw new ConfigError(`${name} must be a number between ${min} and ${max}, got "${raw}"`);
-  return value;
-}
-
-function anomalyThresholds(env: Env): AnomalyThresholds {
+function anomalyThresholds(read: EnvReader): AnomalyThresholds {
   const d = DEFAULT_THRESHOLDS;
   return {
-    windowMs: integer(env, 'ANOMALY_WINDOW_MS', d.windowMs, 10_000, 86_400_000),
-    zScore: decimal(env, 'ANOMALY_ZSCORE', d.zScore, 1, 100),
-    minPopulation: integer(env, 'ANOMALY_MIN_POPULATION', d.minPopulation, 3, 1_000_000),
-    minSamples: integer(env, 'ANOMALY_MIN_SAMPLES', d.minSamples, 1, 10_000),
-    regularityCv: decimal(env, 'ANOMALY_REGULARITY_CV', d.regularityCv, 0, 1),
-    regularitySamples: integer(env, 'ANOMALY_REGULARITY_SAMPLES', d.regularitySamples, 3, 24),
-    distinctIps: integer(env, 'ANOMALY_DISTINCT_IPS', d.distinctIps, 2, 10_000),
-    signatureFailures: integer(env, 'ANOMALY_SIGNATURE_FAILURES', d.signatureFailures, 1, 10_000),
-    tooFastRefusals: integer(env, 'ANOMALY_TOO_FAST_REFUSALS', d.tooFastRefusals, 1, 10_000),
-    maxScoreShare: decimal(env, 'ANOMALY_MAX_SCORE_SHARE', d.maxScoreShare, 0.1, 1),
-    maxScoreSamples: integer(env, 'ANOMALY_MAX_SCORE_SAMPLES', d.maxScoreSamples, 2, 10_000),
+    windowMs: read.integer('ANOMALY_WINDOW_MS', d.windowMs, 10_000, 86_400_000),
+    zScore: read.decimal('ANOMALY_ZSCORE', d.zScore, 1, 100),
+    minPopulation: read.integer('ANOMALY_MIN_POPULATION', d.minPopulation, 3, 1_000_000),
+    minSamples: read.integer('ANOMALY_MIN_SAMPLES', d.minSamples, 1, 10_000),
+    regularityCv: read.decimal('ANOMALY_REGULARITY_CV', d.regularityCv, 0, 1),
+    regularitySamples: read.integer('ANOMALY_REGULARITY_SAMPLES', d.regularitySamples, 3, 24),
+    distinctIps: read.integer('ANOMALY_DISTINCT_IPS', d.distinctIps, 2, 10_000),
+    signatureFailures: read.integer('ANOMALY_SIGNATURE_FAILURES', d.signatureFailures, 1, 10_000),
+    tooFastRefusals: read.integer('ANOMALY_TOO_FAST_REFUSALS', d.tooFastRefusals, 1, 10_000),
+    maxScoreShare: read.decimal('ANOMALY_MAX_SCORE_SHARE', d.maxScoreShare, 0.1, 1),
+    maxScoreSamples: read.integer('ANOMALY_MAX_SCORE_SAMPLES', d.maxScoreSamples, 2, 10_000),
   };
 }
 
-function webhookUrl(env: Env): string | null {
-  const raw = text(env, 'ALERT_WEBHOOK_URL');
+function webhookUrl(read: EnvReader): string | null {
+  const raw = read.text('ALERT_WEBHOOK_URL');
   if (!raw) return null;
   try {
     const url = new URL(raw);
     if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
   } catch {
-    // Falls through to the error below.
+    // Falls through to the problem below.
   }
-  throw new ConfigError(`ALERT_WEBHOOK_URL must be an http(s) URL, got "${raw}"`);
+  read.problem(`ALERT_WEBHOOK_URL must be an http(s) URL, got "${raw}"`);
+  return null;
 }
 
-function trustProxy(env: Env): Config['trustProxy'] {
-  const raw = text(env, 'TRUST_PROXY');
+function trustProxy(read: EnvReader): Config['trustProxy'] {
+  const raw = read.text('TRUST_PROXY');
   if (raw === undefined || ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
   if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
-  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 0, 100);
+  if (/^\d+$/.test(raw)) return read.integer('TRUST_PROXY', 0, 0, 100);
   const proxies = raw.split(',').map((part) => part.trim()).filter(Boolean);
   if (!proxies.every((proxy) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(proxy))) {
-    throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of proxy addresses/CIDRs, got "${raw}"`);
+    read.problem(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of proxy addresses/CIDRs, got "${raw}"`);
+    return false;
   }
   return proxies;
-}
-
-function secret(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (Buffer.byteLength(raw, 'utf8') < 32) throw new ConfigError(`${name} must be at least 32 bytes long`);
-  return raw;
 }
 
 const DURATION_PATTERN = /^(\d+)\s*(ms|s|m|h|d)?$/;
@@ -163,127 +234,149 @@ export function parseDurationSec(raw: string): number | undefined {
   return seconds > 0 ? seconds : undefined;
 }
 
-function databaseConfig(env: Env): DatabaseConfig | null {
-  const poolSize = integer(env, 'DB_POOL_SIZE', 20, 1, 1000);
-  const url = text(env, 'DATABASE_URL');
+function databaseConfig(read: EnvReader): DatabaseConfig | null {
+  const poolSize = read.integer('DB_POOL_SIZE', 20, 1, 1000);
+  const url = read.text('DATABASE_URL');
   if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    if (!/^postgres(ql)?:\/\//.test(url)) read.problem('DATABASE_URL must be a postgres:// or postgresql:// URL');
     return { url, poolSize };
   }
-  const host = text(env, 'DB_HOST');
+  const host = read.text('DB_HOST');
   if (!host) return null;
-  const port = integer(env, 'DB_PORT', 5432, 1, 65535);
-  const name = text(env, 'DB_NAME') ?? 'scoreboard';
-  const user = text(env, 'DB_USER') ?? 'postgres';
-  const password = env.DB_PASSWORD ?? '';
+  const port = read.integer('DB_PORT', 5432, 1, 65535);
+  const name = read.text('DB_NAME') ?? 'scoreboard';
+  const user = read.text('DB_USER') ?? 'postgres';
+  const password = read.env.DB_PASSWORD ?? '';
   const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
   return { url: `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`, poolSize };
 }
 
-function redisConfig(env: Env): RedisConfig | null {
-  const keyPrefix = text(env, 'REDIS_KEY_PREFIX') ?? 'scoreboard:';
+function redisConfig(read: EnvReader): RedisConfig | null {
+  let keyPrefix = read.text('REDIS_KEY_PREFIX') ?? 'scoreboard:';
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(keyPrefix)) {
-    throw new ConfigError('REDIS_KEY_PREFIX must be 1 to 64 characters of letters, digits, _ . : -');
+    read.problem('REDIS_KEY_PREFIX must be 1 to 64 characters of letters, digits, _ . : -');
+    keyPrefix = 'scoreboard:';
   }
-  const url = text(env, 'REDIS_URL');
+  const url = read.text('REDIS_URL');
   if (url) {
-    if (!/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+    if (!/^rediss?:\/\//.test(url)) read.problem('REDIS_URL must be a redis:// or rediss:// URL');
     return { url, keyPrefix };
   }
-  const host = text(env, 'REDIS_HOST');
+  const host = read.text('REDIS_HOST');
   if (!host) return null;
-  const port = integer(env, 'REDIS_PORT', 6379, 1, 65535);
-  const db = integer(env, 'REDIS_DB', 0, 0, 1024);
-  const password = env.REDIS_PASSWORD;
+  const port = read.integer('REDIS_PORT', 6379, 1, 65535);
+  const db = read.integer('REDIS_DB', 0, 0, 1024);
+  const password = read.env.REDIS_PASSWORD;
   const auth = password ? `:${encodeURIComponent(password)}@` : '';
   return { url: `redis://${auth}${host}:${port}/${db}`, keyPrefix };
 }
 
-function actionCatalogue(env: Env): ActionCatalogue {
-  const file = text(env, 'ACTIONS_CONFIG');
-  if (!file) return parseActionCatalogue(DEFAULT_ACTIONS, 'default actions');
+function actionCatalogue(read: EnvReader): ActionCatalogue {
+  const file = read.text('ACTIONS_CONFIG');
+  const fallback = () => parseActionCatalogue(DEFAULT_ACTIONS, 'default actions');
+  if (!file) return fallback();
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`ACTIONS_CONFIG: cannot read JSON from ${file}: ${(error as Error).message}`);
+    read.problem(`ACTIONS_CONFIG: cannot read JSON from ${file}: ${(error as Error).message}`);
+    return fallback();
   }
   try {
     return parseActionCatalogue(raw, `ACTIONS_CONFIG (${file})`);
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    read.problem((error as Error).message);
+    return fallback();
   }
+}
+
+export interface LoadConfigOptions {
+  /**
+   * False for commands that never sign or verify anything (`scoreboard migrate`): production then
+   * does not insist on JWT_SECRET and HMAC_SECRET_KEY. @default true
+   */
+  requireSecrets?: boolean;
 }
 
 /**
  * Reads and validates the whole environment once; the result is frozen and is the only
  * place the rest of the code learns configuration from.
- * @throws ConfigError naming the first bad variable.
+ * @throws ConfigError naming every bad variable at once.
  */
-export function loadConfig(env: Env = process.env): Config {
-  const nodeEnvRaw = text(env, 'NODE_ENV') ?? 'development';
-  if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
-    throw new ConfigError(`NODE_ENV must be development, production or test, got "${nodeEnvRaw}"`);
-  }
-  const nodeEnv = nodeEnvRaw as Config['nodeEnv'];
-  const logLevel = text(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
-  }
-  const database = databaseConfig(env);
-  const redis = redisConfig(env);
-  const jwtExpiry = text(env, 'JWT_EXPIRY') ?? '24h';
-  if (parseDurationSec(jwtExpiry) === undefined) throw new ConfigError(`JWT_EXPIRY must be a duration like 24h, 15m or 3600, got "${jwtExpiry}"`);
+export function loadConfig(env: Env = process.env, options: LoadConfigOptions = {}): Config {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', 'development', ['development', 'production', 'test'] as const);
+  const logLevel = read.oneOf('LOG_LEVEL', nodeEnv === 'test' ? 'silent' : 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const);
+  const database = databaseConfig(read);
+  const redis = redisConfig(read);
+  const jwtExpiry = read.text('JWT_EXPIRY') ?? '24h';
+  const jwtExpirySec = read.durationSec('JWT_EXPIRY', '24h');
+  const jwtMaxAgeSec = read.durationSec('JWT_MAX_AGE', '7d');
+  if (jwtExpirySec > jwtMaxAgeSec) read.problem(`JWT_EXPIRY (${jwtExpiry}) must not be longer than JWT_MAX_AGE (${read.text('JWT_MAX_AGE') ?? '7d'})`);
 
-  const certFile = text(env, 'TLS_CERT_FILE');
-  const keyFile = text(env, 'TLS_KEY_FILE');
-  if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  const certFile = read.text('TLS_CERT_FILE');
+  const keyFile = read.text('TLS_KEY_FILE');
+  if (Boolean(certFile) !== Boolean(keyFile)) read.problem('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
 
-  const host = text(env, 'HOST') ?? '0.0.0.0';
-  const corsOrigins = (text(env, 'CORS_ORIGINS') ?? '')
+  const host = read.text('HOST') ?? '0.0.0.0';
+  const corsOrigins = (read.text('CORS_ORIGINS') ?? '')
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
+  const maxRequests = read.integer('RATE_LIMIT_MAX_REQUESTS', 10, 1, 100_000_000);
+  const headersTimeoutMs = read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) read.problem('HTTP_REQUEST_TIMEOUT_MS must not be shorter than HTTP_HEADERS_TIMEOUT_MS');
 
   const config: Config = {
     mode: database ? 'production' : 'embedded',
-    port: integer(env, 'PORT', 3000, 0, 65535),
+    port: read.integer('PORT', 3000, 0, 65535),
     host,
     nodeEnv,
     logLevel,
-    dataDir: text(env, 'DATA_DIR') ?? './data',
+    dataDir: read.text('DATA_DIR') ?? './data',
     database,
     redis,
-    jwtSecret: secret(env, 'JWT_SECRET'),
-    hmacSecretKey: secret(env, 'HMAC_SECRET_KEY'),
+    jwtSecret: read.secret('JWT_SECRET'),
+    hmacSecretKey: read.secret('HMAC_SECRET_KEY'),
     jwtExpiry,
+    jwtMaxAgeSec,
     rateLimit: {
-      windowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
-      maxRequests: integer(env, 'RATE_LIMIT_MAX_REQUESTS', 10, 1, 100_000_000),
-      globalMaxRequests: integer(env, 'RATE_LIMIT_GLOBAL_MAX_REQUESTS', 1000, 1, 1_000_000_000),
+      windowMs: read.integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
+      maxRequests,
+      globalMaxRequests: read.integer('RATE_LIMIT_GLOBAL_MAX_REQUESTS', 1000, 1, 1_000_000_000),
     },
-    timestampToleranceMs: integer(env, 'TIMESTAMP_TOLERANCE_MS', 300_000, 1000, 86_400_000),
-    actions: actionCatalogue(env),
-    leaderboardPublic: boolean(env, 'LEADERBOARD_PUBLIC', true),
-    broadcastIntervalMs: integer(env, 'BROADCAST_INTERVAL_MS', 100, 10, 60_000),
-    cacheRefreshIntervalMs: integer(env, 'CACHE_REFRESH_INTERVAL_MS', 300_000, 0, 86_400_000),
-    autoFreeze: boolean(env, 'AUTO_FREEZE', false),
-    anomaly: anomalyThresholds(env),
-    flaggedMaxRequests: 0,
-    flagPenaltyMs: integer(env, 'FLAG_PENALTY_MS', 3_600_000, 1000, 30 * 86_400_000),
-    alertWebhookUrl: webhookUrl(env),
+    exportMaxPerHour: read.integer('EXPORT_RATE_LIMIT_MAX_REQUESTS', 10, 1, 1_000_000),
+    timestampToleranceMs: read.integer('TIMESTAMP_TOLERANCE_MS', 300_000, 1000, 86_400_000),
+    actions: actionCatalogue(read),
+    leaderboardPublic: read.boolean('LEADERBOARD_PUBLIC', true),
+    broadcastIntervalMs: read.integer('BROADCAST_INTERVAL_MS', 100, 10, 60_000),
+    rankWatchIntervalMs: read.integer('RANK_WATCH_INTERVAL_MS', 1000, 50, 5000),
+    cacheRefreshIntervalMs: read.integer('CACHE_REFRESH_INTERVAL_MS', 300_000, 0, 86_400_000),
+    autoFreeze: read.boolean('AUTO_FREEZE', false),
+    anomaly: anomalyThresholds(read),
+    flaggedMaxRequests: read.integer('FLAGGED_RATE_LIMIT_MAX_REQUESTS', Math.max(1, Math.floor(maxRequests / 5)), 1, 100_000_000),
+    flagPenaltyMs: read.integer('FLAG_PENALTY_MS', 3_600_000, 1000, 30 * 86_400_000),
+    alertWebhookUrl: webhookUrl(read),
     corsOrigins,
     tls: certFile && keyFile ? { certFile, keyFile } : null,
-    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
-    trustProxy: trustProxy(env),
+    bodyLimitBytes: read.integer('BODY_LIMIT_BYTES', 16 * 1024, 1024, 10 * 1024 * 1024),
+    trustProxy: trustProxy(read),
+    http: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      maxConnectionsPerIp: read.integer('HTTP_MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
+    },
+    sockets: {
+      maxPerIp: read.integer('SOCKET_MAX_CONNECTIONS_PER_IP', 256, 0, 1_000_000),
+      maxBufferedBytes: read.integer('SOCKET_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
+    },
   };
-  config.flaggedMaxRequests = integer(env, 'FLAGGED_RATE_LIMIT_MAX_REQUESTS', Math.max(1, Math.floor(config.rateLimit.maxRequests / 5)), 1, 100_000_000);
-  if (nodeEnv === 'production') {
+  if (nodeEnv === 'production' && options.requireSecrets !== false) {
     const missing = (['JWT_SECRET', 'HMAC_SECRET_KEY'] as const).filter((name) => !env[name]);
-    if (missing.length > 0) {
-      throw new ConfigError(`${missing.join(' and ')} must be set (at least 32 bytes each) when NODE_ENV=production`);
-    }
+    if (missing.length > 0) read.problem(`${missing.join(' and ')} must be set (at least 32 bytes each) when NODE_ENV=production`);
   }
+  if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);
 }
 

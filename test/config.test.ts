@@ -71,6 +71,28 @@ describe('configuration', () => {
     });
   }
 
+  it('reports every bad value at once, not one per run', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', RATE_LIMIT_MAX_REQUESTS: 'lots', LOG_LEVEL: 'loud', JWT_EXPIRY: '30d' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.problems.length, 4, error.message);
+        for (const name of ['PORT', 'RATE_LIMIT_MAX_REQUESTS', 'LOG_LEVEL', 'JWT_EXPIRY']) assert.ok(error.message.includes(name), name);
+        return true;
+      },
+    );
+  });
+
+  it('caps token lifetimes: JWT_MAX_AGE (7 days) bounds JWT_EXPIRY', () => {
+    assert.equal(loadConfig({}).jwtMaxAgeSec, 7 * 86_400);
+    assert.throws(() => loadConfig({ JWT_EXPIRY: '8d' }), /JWT_EXPIRY \(8d\) must not be longer than JWT_MAX_AGE/);
+    assert.equal(loadConfig({ JWT_EXPIRY: '8d', JWT_MAX_AGE: '30d' }).jwtMaxAgeSec, 30 * 86_400);
+  });
+
+  it('lets commands that sign nothing (migrate) run in production without the secrets', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@db/sb' }, { requireSecrets: false }).mode, 'production');
+  });
+
   it('refuses to run in production without both secrets', () => {
     assert.throws(() => loadConfig({ NODE_ENV: 'production' }), /JWT_SECRET and HMAC_SECRET_KEY/);
     assert.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }), /HMAC_SECRET_KEY/);
