@@ -68,8 +68,8 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: addressTrust(config.trustProxy),
-    // User ids may be 128 characters, percent-encoded up to three times that.
-    routerOptions: { maxParamLength: 512 },
+    // User ids may be 255 characters, percent-encoded up to three times that.
+    routerOptions: { maxParamLength: 1024 },
     // Malformed URLs (bad percent-encoding) get the envelope too.
     frameworkErrors: (error, request, reply) => {
       reply.header('x-request-id', request.id);

@@ -25,7 +25,7 @@
   const REQUEST_TIMEOUT_MS = 8000;
   const FRESH_MS = 3000;
   const CLIENT_RETRY_MS = 15000;
-  const USER_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+  const USER_ID_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
   const NOT_ACCEPTED = 'The token was not accepted: it is malformed, expired, or signed with another secret.';
   const NOT_ADMIN = 'This token is valid but does not carry the admin role. Sign in with an admin token (for example from "scoreboard token --user ID --admin").';
@@ -490,7 +490,7 @@
     userId = userId.trim();
     el.lookupError.textContent = '';
     if (!USER_ID_PATTERN.test(userId)) {
-      el.lookupError.textContent = 'A player id is 1 to 128 printable characters, without spaces.';
+      el.lookupError.textContent = 'A player id is 1 to 255 printable ASCII characters.';
       return;
     }
     if (fromFeed) {

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import { isUserId } from '../user-id.js';
 
 /** Who is calling, as their verified token says. */
 export interface Principal {
@@ -9,11 +10,6 @@ export interface Principal {
   isAdmin: boolean;
 }
 
-/**
- * User ids are whatever an identity provider issues (UUIDs, `auth0|abc`, numbers, e-mails), limited
- * to printable ASCII without spaces so that every store orders them byte-wise the same way.
- */
-export const USER_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
 const USERNAME_MAX_LENGTH = 64;
 const EMAIL_MAX_LENGTH = 254;
@@ -29,7 +25,7 @@ function cleanText(value: unknown, maxLength: number): string | null {
 export function principalFromClaims(claims: Record<string, unknown>): Principal {
   const rawId = claims.userId ?? claims.sub;
   const userId = typeof rawId === 'number' && Number.isSafeInteger(rawId) ? String(rawId) : rawId;
-  if (typeof userId !== 'string' || !USER_ID_PATTERN.test(userId)) {
+  if (!isUserId(userId)) {
     throw new AppError('UNAUTHORIZED', 'The token has no valid userId or sub claim');
   }
   const roles: string[] = [];

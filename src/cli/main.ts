@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createTokenSigner } from '../auth/jwt.js';
-import { USER_ID_PATTERN } from '../auth/principal.js';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../user-id.js';
 import { createBackends, openDatabase } from '../backends.js';
 import { ConfigError, loadConfig, parseDurationSec, type Config } from '../config.js';
 import { LeaderboardService } from '../leaderboard/leaderboard-service.js';
@@ -54,7 +54,7 @@ function token(args: string[]): void {
     },
   });
   if (!values.user) fail('token needs --user ID');
-  if (!USER_ID_PATTERN.test(values.user)) fail('--user must be 1 to 128 printable ASCII characters without spaces');
+  if (!USER_ID_PATTERN.test(values.user)) fail(`--user must be ${USER_ID_RULE}`);
   if (values.expires !== undefined && parseDurationSec(values.expires) === undefined) fail('--expires must be a duration like 24h, 15m or 3600');
   const config = configWithSecrets();
   const sign = createTokenSigner(config.jwtSecret!, config.jwtExpiry);
@@ -153,7 +153,7 @@ async function simulate(args: string[]): Promise<void> {
   const prefix = values.prefix ?? 'sim-';
   const longestId = cheaterCount > 0 ? `${prefix}${[...profileNames].sort((a, b) => b.length - a.length)[0]}-${cheaterCount}` : `${prefix}${players}`;
   if (!USER_ID_PATTERN.test(`${prefix}${players}`) || !USER_ID_PATTERN.test(longestId)) {
-    fail('--prefix must be printable ASCII without spaces (user ids are <prefix><number> and <prefix><profile>-<number>, at most 128 characters)');
+    fail(`--prefix must be printable ASCII (user ids are <prefix><number> and <prefix><profile>-<number>: ${USER_ID_RULE})`);
   }
   const config = configWithSecrets();
   const url = values.url ?? `http://localhost:${config.port}`;

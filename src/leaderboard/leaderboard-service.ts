@@ -63,9 +63,15 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   private snapshot: TopSnapshot;
   private snapshotSignature = '';
   private refreshing: Promise<TopSnapshot> | null = null;
-  private refreshAgain = false;
-  /** False once an update may have moved the top since it was last read. */
-  private topFresh = false;
+  /**
+   * Counts the moments the top may have moved (updates, removals, other instances' messages). A read
+   * of the top that started at generation g shows every change up to g; the snapshot is fresh when
+   * the last completed read started at the current generation.
+   */
+  private dirtyGeneration = 1;
+  private freshGeneration = 0;
+  /** The generation the read in flight started at. */
+  private readingGeneration = -1;
   private topReadAtMs = 0;
   private topFromIndex = false;
 
@@ -103,18 +109,14 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     const topMoved = changes.some(
       (change) => change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize),
     );
-    if (topMoved) {
-      this.topFresh = false;
-      this.emit('top-dirty');
-    }
+    if (topMoved) this.markTopDirty();
     return changes;
   }
 
   /** Forgets a player (erasure); the top is marked dirty so that views refresh. */
   async remove(userId: string): Promise<void> {
     await this.rankIndex.remove(this.boardId, userId);
-    this.topFresh = false;
-    this.emit('top-dirty');
+    this.markTopDirty();
   }
 
   /** A page of the board in leaderboard order. */
@@ -154,25 +156,24 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
 
   /** The current top, re-read from the index (another instance may have moved it). */
   async refreshTop(): Promise<TopSnapshot> {
-    // Single flight: concurrent callers share one read, and one more runs after it if asked for.
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return this.refreshing;
-    }
+    // Single flight: concurrent callers share one read; when the top moved after that read began,
+    // the same flight reads once more, so every caller gets a top at least as new as its call.
+    if (this.refreshing) return this.refreshing;
     this.refreshing = (async () => {
       try {
-        do {
-          this.refreshAgain = false;
-          // Fresh from here: an update landing during the read marks it stale again.
-          this.topFresh = true;
+        while (this.readingGeneration !== this.dirtyGeneration) {
+          const generation = this.dirtyGeneration;
+          this.readingGeneration = generation;
           this.topReadAtMs = this.now();
           const { entries, cacheHit } = await this.page(0, this.topSize);
           this.topFromIndex = cacheHit;
           this.observeTop(entries);
-        } while (this.refreshAgain);
+          this.freshGeneration = generation;
+        }
         return this.snapshot;
       } finally {
         this.refreshing = null;
+        this.readingGeneration = -1;
       }
     })();
     return this.refreshing;
@@ -194,13 +195,20 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
    * than TOP_MAX_AGE_MS. Readers of the top, the busiest read, mostly cost no I/O at all.
    */
   async top(limit: number): Promise<LeaderboardPage> {
-    if (!this.topFresh || this.now() - this.topReadAtMs > TOP_MAX_AGE_MS) await this.refreshTop();
+    if (this.now() - this.topReadAtMs > TOP_MAX_AGE_MS) this.markTopStale();
+    if (this.freshGeneration !== this.dirtyGeneration) await this.refreshTop();
     return { entries: this.snapshot.entries.slice(0, limit), cacheHit: this.topFromIndex, snapshot: this.snapshot };
   }
 
   /** Another instance moved the top: the next read of it goes to the index. */
   markTopStale(): void {
-    this.topFresh = false;
+    this.dirtyGeneration += 1;
+  }
+
+  /** This instance's write may have moved the top: stale, and the broadcaster is told. */
+  private markTopDirty(): void {
+    this.dirtyGeneration += 1;
+    this.emit('top-dirty');
   }
 
   /** The last top this instance saw, without I/O. */

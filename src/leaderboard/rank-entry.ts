@@ -1,6 +1,8 @@
+import { isUserId, USER_ID_RULE } from '../user-id.js';
+
 /** One player's standing on a board, as every rank index stores it. */
 export interface RankEntry {
-  /** ASCII, 1..128 characters (see `src/auth/claims.ts`), so string order equals byte order. */
+  /** Printable ASCII, 1..255 characters (`src/user-id.ts`), so string order equals byte order. */
   userId: string;
   username: string | null;
   /** Absolute score: a non-negative integer at most Number.MAX_SAFE_INTEGER. */
@@ -50,11 +52,9 @@ export function compareEntries(a: RankEntry, b: RankEntry): number {
 /** Largest `lastUpdatedMs` a rank index accepts: 15 digits, the width of the Redis member's time. */
 export const MAX_LAST_UPDATED_MS = 999_999_999_999_999;
 
-const ASCII_USER_ID = /^[\x00-\x7f]{1,128}$/;
-
 /** Refuses an entry that no index could hold exactly (every index calls it before writing). */
 export function assertRankEntry(entry: RankEntry): void {
-  if (!ASCII_USER_ID.test(entry.userId)) throw new RangeError('userId must be 1..128 ASCII characters');
+  if (!isUserId(entry.userId)) throw new RangeError(`userId must be ${USER_ID_RULE}`);
   if (entry.username !== null && typeof entry.username !== 'string') throw new RangeError('username must be a string or null');
   if (!Number.isSafeInteger(entry.score) || entry.score < 0) throw new RangeError('score must be a non-negative safe integer');
   if (!Number.isSafeInteger(entry.lastUpdatedMs) || entry.lastUpdatedMs < 0 || entry.lastUpdatedMs > MAX_LAST_UPDATED_MS) {

@@ -50,7 +50,8 @@ describe('the scoreboard command', () => {
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown command/);
     assert.equal(run(['token'], { DATA_DIR: dataDir }).status, 2);
-    assert.equal(run(['token', '--user', 'has space'], { DATA_DIR: dataDir }).status, 2);
+    assert.equal(run(['token', '--user', 'y'.repeat(256)], { DATA_DIR: dataDir }).status, 2);
+    assert.equal(run(['token', '--user', 'café'], { DATA_DIR: dataDir }).status, 2);
   });
 
   it('stops with a message that names a bad configuration value', () => {
