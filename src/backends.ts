@@ -7,8 +7,9 @@ import type { PubSub } from './cache/pub-sub.js';
 import { MemoryPubSub } from './cache/pub-sub-memory.js';
 import { RedisPubSub } from './cache/pub-sub-redis.js';
 import { RedisKeyValueCache } from './cache/key-value-cache-redis.js';
-import { isMemoryDataDir, type Config } from './config.js';
+import { displayUrl, isMemoryDataDir, StartupError, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
+import { databaseStartupError } from './db/startup-failure.js';
 import { ScoreStore } from './db/score-store.js';
 import type { SqlClient } from './db/sql-client.js';
 import { PgSqlClient } from './db/sql-client-pg.js';
@@ -56,36 +57,81 @@ export function createRedisClient(url: string, log?: FastifyBaseLogger): Redis {
     commandTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
-  let lastError = '';
-  redis.on('error', (error: Error) => {
-    // One line per distinct failure, not one per reconnection attempt.
-    if (error.message !== lastError) log?.warn({ err: error }, 'redis error');
-    lastError = error.message;
-  });
-  redis.on('ready', () => {
-    lastError = '';
-  });
+  const warn = onceUntilReady(redis, log, 'redis error');
+  redis.on('error', warn);
   return redis;
+}
+
+/**
+ * Logs each distinct failure once until `redis` is ready again, not once per reconnection attempt
+ * (every 2 s while Redis is away).
+ */
+export function onceUntilReady(redis: Pick<Redis, 'on'>, log: FastifyBaseLogger | undefined, message: string): (error: unknown) => void {
+  const seen = new Set<string>();
+  redis.on('ready', () => seen.clear());
+  return (error: unknown) => {
+    const text = error instanceof Error ? error.message : String(error);
+    if (seen.has(text)) return;
+    seen.add(text);
+    log?.warn({ err: error }, message);
+  };
 }
 
 
 /** Opens the SQL client the configuration names and brings its schema up to date. */
+/**
+ * Opens the SQL client the configuration names and brings its schema up to date.
+ * @throws StartupError naming the setting when the database cannot be opened.
+ */
 export async function openDatabase(config: Config, log?: FastifyBaseLogger): Promise<SqlClient> {
-  const sql: SqlClient = config.database
-    ? new PgSqlClient({
-        url: config.database.url,
-        poolSize: config.database.poolSize,
-        onError: (error) => log?.warn({ err: error }, 'idle database connection failed'),
-      })
-    : await PgliteSqlClient.open({ dataDir: isMemoryDataDir(config.dataDir) ? 'memory://' : join(config.dataDir, 'pglite') });
+  let sql: SqlClient;
+  try {
+    sql = config.database
+      ? new PgSqlClient({
+          url: config.database.url,
+          poolSize: config.database.poolSize,
+          onError: (error) => log?.warn({ err: error }, 'idle database connection failed'),
+        })
+      : await PgliteSqlClient.open({ dataDir: isMemoryDataDir(config.dataDir) ? 'memory://' : join(config.dataDir, 'pglite') });
+  } catch (error) {
+    throw databaseStartupError(config, error);
+  }
   try {
     const applied = await migrate(sql);
     if (applied.length > 0) log?.info({ applied }, 'database migrations applied');
   } catch (error) {
     await sql.close().catch(() => undefined);
-    throw error;
+    throw databaseStartupError(config, error);
   }
   return sql;
+}
+
+const REDIS_AUTH_FAILURE = /WRONGPASS|NOAUTH|invalid password|invalid username-password/i;
+
+/**
+ * Connects at start. Unreachable is not fatal: the service starts degraded and ioredis keeps
+ * reconnecting in the background. A Redis that refuses the password is a setting to fix: it stops
+ * the start (exit 2) rather than running degraded forever.
+ */
+async function connectRedisAtStart(redis: Redis, redisConfig: NonNullable<Config['redis']>, log?: FastifyBaseLogger): Promise<void> {
+  let lastError: Error | null = null;
+  const remember = (error: Error) => {
+    lastError = error;
+  };
+  redis.on('error', remember);
+  try {
+    await redis.connect();
+  } catch (error) {
+    const cause: Error = lastError ?? (error as Error);
+    const where = `${redisConfig.source} (${displayUrl(redisConfig.url)})`;
+    if (REDIS_AUTH_FAILURE.test(cause.message)) {
+      redis.disconnect();
+      throw new StartupError(`${where}: Redis refused the password: ${cause.message.split('\n')[0]}`, 2, { cause });
+    }
+    log?.warn({ redis: displayUrl(redisConfig.url), reason: cause.message }, `${where} is unreachable at start; serving degraded (PostgreSQL and in-process fallbacks) until it connects`);
+  } finally {
+    redis.off('error', remember);
+  }
 }
 
 export async function createBackends(config: Config, log?: FastifyBaseLogger): Promise<Backends> {
@@ -119,9 +165,13 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
 
   const { keyPrefix } = config.redis;
   const redis = createRedisClient(config.redis.url, log);
-  // Redis down at start is not fatal: the service starts degraded and the cache is rebuilt when it returns.
-  await redis.connect().catch((error: Error) => log?.warn({ err: error }, 'redis unreachable at start; running degraded'));
-  const pubsub = new RedisPubSub({ redis, keyPrefix, onError: (error) => log?.warn({ err: error }, 'redis pub/sub error') });
+  try {
+    await connectRedisAtStart(redis, config.redis, log);
+  } catch (error) {
+    await sql.close().catch(() => undefined);
+    throw error;
+  }
+  const pubsub = new RedisPubSub({ redis, keyPrefix, onError: onceUntilReady(redis, log, 'redis pub/sub error') });
   return {
     mode: config.mode,
     sql,

@@ -8,11 +8,15 @@ export interface DatabaseConfig {
   /** A `postgres://` connection string; built from `DB_*` when `DATABASE_URL` is absent. */
   url: string;
   poolSize: number;
+  /** The variable(s) it came from, for messages. */
+  source: 'DATABASE_URL' | 'DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD';
 }
 
 export interface RedisConfig {
   url: string;
   keyPrefix: string;
+  /** The variable(s) it came from, for messages. */
+  source: 'REDIS_URL' | 'REDIS_HOST/REDIS_PORT/REDIS_PASSWORD/REDIS_DB';
 }
 
 export interface Config {
@@ -91,6 +95,33 @@ export class ConfigError extends Error {
     super(list.join('; '));
     this.name = 'ConfigError';
     this.problems = list;
+  }
+}
+
+/**
+ * A start-up failure a person must diagnose (the database unreachable or missing, the port in use,
+ * Redis refusing its password): one line naming the setting and what was tried. Exit code 2 when a
+ * setting must change (configuration), 1 when something outside may recover (runtime).
+ */
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+/** A connection URL fit for a message: the password replaced by `***`. */
+export function displayUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparsable URL)';
   }
 }
 
@@ -239,7 +270,7 @@ function databaseConfig(read: EnvReader): DatabaseConfig | null {
   const url = read.text('DATABASE_URL');
   if (url) {
     if (!/^postgres(ql)?:\/\//.test(url)) read.problem('DATABASE_URL must be a postgres:// or postgresql:// URL');
-    return { url, poolSize };
+    return { url, poolSize, source: 'DATABASE_URL' };
   }
   const host = read.text('DB_HOST');
   if (!host) return null;
@@ -248,7 +279,7 @@ function databaseConfig(read: EnvReader): DatabaseConfig | null {
   const user = read.text('DB_USER') ?? 'postgres';
   const password = read.env.DB_PASSWORD ?? '';
   const auth = password ? `${encodeURIComponent(user)}:${encodeURIComponent(password)}` : encodeURIComponent(user);
-  return { url: `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`, poolSize };
+  return { url: `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`, poolSize, source: 'DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD' };
 }
 
 function redisConfig(read: EnvReader): RedisConfig | null {
@@ -260,7 +291,7 @@ function redisConfig(read: EnvReader): RedisConfig | null {
   const url = read.text('REDIS_URL');
   if (url) {
     if (!/^rediss?:\/\//.test(url)) read.problem('REDIS_URL must be a redis:// or rediss:// URL');
-    return { url, keyPrefix };
+    return { url, keyPrefix, source: 'REDIS_URL' };
   }
   const host = read.text('REDIS_HOST');
   if (!host) return null;
@@ -268,7 +299,7 @@ function redisConfig(read: EnvReader): RedisConfig | null {
   const db = read.integer('REDIS_DB', 0, 0, 1024);
   const password = read.env.REDIS_PASSWORD;
   const auth = password ? `:${encodeURIComponent(password)}@` : '';
-  return { url: `redis://${auth}${host}:${port}/${db}`, keyPrefix };
+  return { url: `redis://${auth}${host}:${port}/${db}`, keyPrefix, source: 'REDIS_HOST/REDIS_PORT/REDIS_PASSWORD/REDIS_DB' };
 }
 
 function actionCatalogue(read: EnvReader): ActionCatalogue {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMemoryDataDir, type Config } from './config.js';
+import { isMemoryDataDir, StartupError, type Config } from './config.js';
 
 export interface ResolvedSecrets {
   jwtSecret: string;
@@ -23,6 +23,14 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
   }
   if (config.nodeEnv === 'production') throw new Error('JWT_SECRET and HMAC_SECRET_KEY are required in production');
   const file = isMemoryDataDir(config.dataDir) ? null : join(config.dataDir, 'secrets.json');
+  try {
+    return generateMissing(config, file);
+  } catch (error) {
+    throw new StartupError(`DATA_DIR (${config.dataDir}): cannot keep the development secrets in ${file}: ${(error as Error).message}`, 2, { cause: error });
+  }
+}
+
+function generateMissing(config: Config, file: string | null): ResolvedSecrets {
   let stored: Partial<Record<'jwtSecret' | 'hmacSecretKey', string>> = {};
   if (file && existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as typeof stored;
   const generated: string[] = [];

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import { createServer as createNetServer, type Server } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createTokenSigner } from './auth/jwt.js';
 import { createBackends, type Backends } from './backends.js';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, StartupError, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { resolveSecrets, withSecrets } from './secrets.js';
 
@@ -78,17 +78,43 @@ async function drainPendingConnections(server: Server, maxMs: number): Promise<{
   }
 }
 
+/** The listen failure as one line naming PORT/HOST (exit 1 when another process may free it, 2 when a setting is wrong). */
+function listenError(config: Config, error: unknown): StartupError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `PORT ${config.port} on HOST ${config.host}`;
+  if (code === 'EADDRINUSE') return new StartupError(`${where}: the address is already in use (another process listens there)`, 1, { cause: error });
+  if (code === 'EACCES') return new StartupError(`${where}: permission denied (ports below 1024 need privileges)`, 2, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new StartupError(`${where}: HOST is not an address of this machine`, 2, { cause: error });
+  return null;
+}
+
+/**
+ * Fails fast when the port cannot be bound, before the database is opened and the rank index rebuilt
+ * (seconds on a large board): the real listen comes after, and reports the same way if it loses a race.
+ */
+async function assertCanListen(config: Config): Promise<void> {
+  if (config.port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error) => reject(listenError(config, error) ?? error));
+    probe.listen({ port: config.port, host: config.host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 /** Builds everything from the configuration and listens. */
 export async function startServer(baseConfig: Config): Promise<RunningServer> {
   const secrets = resolveSecrets(baseConfig);
   const config = withSecrets(baseConfig, secrets);
   const https = config.tls ? httpsOptions(config.tls) : null;
+  await assertCanListen(config);
   const logger = createLogger(config);
   const backends = await createBackends(config, logger);
   let app: FastifyInstance;
   try {
     app = await buildApp(config, backends, { https, logger });
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host }).catch((error: unknown) => {
+      throw listenError(config, error) ?? error;
+    });
   } catch (error) {
     await backends.close().catch(() => undefined);
     throw error;

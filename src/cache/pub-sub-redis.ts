@@ -38,7 +38,7 @@ export class RedisPubSub implements PubSub {
     if (!listeners) {
       listeners = new Set();
       this.channels.set(name, listeners);
-      await subscriber.subscribe(name);
+      await this.subscribed(subscriber, name);
     }
     const subscription: MessageListener = (message) => listener(message);
     listeners.add(subscription);
@@ -46,9 +46,37 @@ export class RedisPubSub implements PubSub {
       listeners.delete(subscription);
       if (listeners.size === 0 && this.channels.get(name) === listeners) {
         this.channels.delete(name);
-        await subscriber.unsubscribe(name).catch(this.onError);
+        const unsubscribed = subscriber.unsubscribe(name).catch(this.onError);
+        // While Redis is unreachable the command would wait in the offline queue (a shutdown must not).
+        if (subscriber.status === 'ready') await unsubscribed;
       }
     };
+  }
+
+  /**
+   * Resolves once Redis confirmed the subscription, or as soon as the connection is found down: the
+   * command then waits in the offline queue (ioredis sends it on reconnect), and whoever subscribes
+   * (start-up, a broadcaster) must not wait with it.
+   */
+  private subscribed(subscriber: Redis, name: string): Promise<void> {
+    const command = subscriber.subscribe(name);
+    if (!['ready', 'connect', 'connecting'].includes(subscriber.status)) {
+      command.catch(this.onError);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        subscriber.off('error', done);
+        subscriber.off('close', done);
+        resolve();
+      };
+      subscriber.once('error', done);
+      subscriber.once('close', done);
+      command.then(done, (error: unknown) => {
+        this.onError(error);
+        done();
+      });
+    });
   }
 
   private connection(): Redis {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createTokenSigner } from '../auth/jwt.js';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../user-id.js';
 import { createBackends, openDatabase } from '../backends.js';
-import { ConfigError, loadConfig, parseDurationSec, type Config } from '../config.js';
+import { ConfigError, loadConfig, parseDurationSec, StartupError, type Config } from '../config.js';
 import { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import { createLogger } from '../logger.js';
 import { signAction } from '../scores/signature.js';
@@ -35,6 +35,28 @@ Configuration comes from the environment (see README); development secrets live 
 function fail(message: string): never {
   process.stderr.write(`scoreboard: ${message}\n`);
   process.exit(2);
+}
+
+/**
+ * Ends the command with what went wrong, a line per problem and no stack trace: every bad
+ * setting at once (exit 2), a start-up failure naming its setting (exit 2 or 1), anything else as
+ * one line (exit 1; LOG_LEVEL=debug adds the stack).
+ */
+function report(error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(error.problems.map((problem) => `scoreboard: configuration error: ${problem}\n`).join(''));
+    process.exit(2);
+  }
+  if (error instanceof StartupError) {
+    process.stderr.write(`scoreboard: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  const code = (error as { code?: string } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) fail((error as Error).message);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`scoreboard: failed: ${message.split('\n')[0]}\n`);
+  if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+  process.exit(1);
 }
 
 /** The configuration with secrets, as the server would resolve them. */
@@ -94,7 +116,8 @@ function sign(args: string[]): void {
 }
 
 async function migrateCommand(): Promise<void> {
-  const config = loadConfig();
+  // Migrating signs nothing: production secrets are not needed for it.
+  const config = loadConfig(process.env, { requireSecrets: false });
   const log = createLogger(config);
   const sql = await openDatabase(config, log);
   await sql.close();
@@ -102,7 +125,7 @@ async function migrateCommand(): Promise<void> {
 }
 
 async function rebuildCache(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, { requireSecrets: false });
   const log = createLogger(config);
   const backends = await createBackends(config, log);
   try {
@@ -231,9 +254,7 @@ export async function main(argv: string[]): Promise<void> {
         fail(`unknown command "${command}"\n\n${USAGE}`);
     }
   } catch (error) {
-    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
-    if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') fail((error as Error).message);
-    throw error;
+    report(error);
   }
 }
 

@@ -343,6 +343,14 @@ export class OwnRedis {
     return server;
   }
 
+  /** A port for a redis-server that is not running yet: `start()` brings it up later. */
+  static async unstarted(): Promise<OwnRedis> {
+    if (SKIP_OUTAGES) throw new Error(SKIP_OUTAGES);
+    const server = new OwnRedis(await freePort());
+    exitHooks.add(server.exitHook);
+    return server;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
