@@ -33,6 +33,7 @@
   /** The anomaly detectors' reasons, in words. */
   const REASONS = {
     SCORE_VELOCITY: 'score growth far above the other players',
+    MAX_SCORE_SHARE: 'most updates claim the maximum score',
     REGULAR_INTERVALS: 'machine-regular timing',
     IP_BURST: 'many client addresses',
     SIGNATURE_FAILURES: 'repeated bad signatures',
@@ -326,7 +327,8 @@
 
   function renderWho(row) {
     const { username } = infoOf(row.entry.userId);
-    row.name.textContent = username || row.entry.userId;
+    // Isolated: a name's right-to-left text never runs into the id shown beside it.
+    row.name.replaceChildren(h('bdi', {}, username || row.entry.userId));
     row.id.textContent = username ? row.entry.userId : '';
     row.id.hidden = !username;
   }

@@ -172,11 +172,14 @@
     const delta = document.createElement('span');
     delta.className = 'delta';
     rankCell.append(rankText, delta);
-    const name = document.createElement('td');
-    name.className = 'name';
+    const nameCell = document.createElement('td');
+    nameCell.className = 'name';
+    // Isolated: a name's right-to-left text or stray direction marks never reorder what is beside it.
+    const name = document.createElement('bdi');
+    nameCell.append(name);
     const score = document.createElement('td');
     score.className = 'score';
-    tr.append(rankCell, name, score);
+    tr.append(rankCell, nameCell, score);
     return { tr, rankText, delta, name, score, rank: NaN, value: NaN };
   }
 

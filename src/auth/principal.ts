@@ -14,10 +14,19 @@ export interface Principal {
 const USERNAME_MAX_LENGTH = 64;
 const EMAIL_MAX_LENGTH = 254;
 
-function cleanText(value: unknown, maxLength: number): string | null {
+/**
+ * What never belongs in a display name: control characters (C0, DEL, C1), format characters
+ * (category Cf: bidi overrides and isolates such as U+202E, zero-width spaces and joiners, the BOM),
+ * which make a name render reversed or run into the text beside it, lone surrogates (not text at
+ * all), and line or paragraph separators.
+ */
+const UNDISPLAYABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+
+/** A display name or e-mail as stored and shown: undisplayable characters stripped, trimmed, bounded. */
+export function cleanText(value: unknown, maxLength: number): string | null {
   if (typeof value !== 'string') return null;
-  // Control characters never belong in a display name.
-  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, maxLength);
+  // Slicing by code points keeps a surrogate pair whole at the cut.
+  const cleaned = [...value.replace(UNDISPLAYABLE, '').trim()].slice(0, maxLength).join('').trim();
   return cleaned === '' ? null : cleaned;
 }
 

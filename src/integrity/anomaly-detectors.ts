@@ -47,7 +47,10 @@ export const DEFAULT_THRESHOLDS: AnomalyThresholds = {
 };
 
 /** Why a player was flagged (stored as `suspicious_activity.reason`). */
-export type AnomalyReason = 'SCORE_VELOCITY' | 'MAX_SCORE_SHARE' | 'REGULAR_INTERVALS' | 'IP_BURST' | 'SIGNATURE_FAILURES' | 'TOO_FAST_REPEATED';
+/** Every reason a flag can carry (the admin dashboard has words for each). */
+export const ANOMALY_REASONS = ['SCORE_VELOCITY', 'MAX_SCORE_SHARE', 'REGULAR_INTERVALS', 'IP_BURST', 'SIGNATURE_FAILURES', 'TOO_FAST_REPEATED'] as const;
+
+export type AnomalyReason = (typeof ANOMALY_REASONS)[number];
 
 export interface Finding {
   reason: AnomalyReason;

@@ -7,7 +7,7 @@ import { connected, openSocket } from '../helpers/sockets.js';
 const LONG_ID = `auth0|${' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'.repeat(7)}`.padEnd(255, 'z');
 
 for (const { mode, skip } of MODES) {
-  describe(`user ids from identity providers: 1 to 255 printable ASCII characters (${mode})`, { skip }, () => {
+  describe(`user ids and display names from identity providers (${mode})`, { skip }, () => {
     let t: TestApp;
     let url: string;
     before(async () => {
@@ -56,6 +56,26 @@ for (const { mode, skip } of MODES) {
         const read = await t.app.inject({ url: `/api/v1/scores/user/${path(userId)}`, headers: asUser(userId) });
         assert.equal(read.json().data.userId, userId);
       }
+    });
+
+    it('strips bidi overrides, zero-width, other format and C1 control characters from display names', async () => {
+      const token = t.token('spoofer', { username: '\u202Eevil\u200B\u2066 na\u0085me\u200F\uFEFF' });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/scores/update',
+        headers: { authorization: `Bearer ${token}` },
+        payload: t.body({ scoreIncrement: 1 }),
+      });
+      assert.equal(response.statusCode, 200, response.body);
+      const [row] = await t.backends.sql.query(`SELECT username FROM users WHERE id = 'spoofer'`);
+      assert.equal(row?.username, 'evil name');
+      const board = (await t.app.inject({ url: '/api/v1/scores/leaderboard?limit=100' })).json().data.leaderboard;
+      assert.equal(board.find((entry: { userId: string }) => entry.userId === 'spoofer').username, 'evil name');
+      // Other scripts, accents and emoji are kept.
+      const kept = t.token('kept', { username: 'Zoë 李 مرحبا 😀' });
+      await t.app.inject({ method: 'POST', url: '/api/v1/scores/update', headers: { authorization: `Bearer ${kept}` }, payload: t.body({ scoreIncrement: 1 }) });
+      const [keptRow] = await t.backends.sql.query(`SELECT username FROM users WHERE id = 'kept'`);
+      assert.equal(keptRow?.username, 'Zoë 李 مرحبا 😀');
     });
 
     it('refuses a token whose id is 256 characters or not printable ASCII (401), and a path id likewise (400)', async () => {

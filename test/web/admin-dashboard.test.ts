@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { ANOMALY_REASONS } from '../../src/integrity/anomaly-detectors.js';
 import { actionsFile, createTestApp, FAST_ACTIONS, type TestApp } from '../helpers/app.js';
 import { CHROMIUM, CHROMIUM_ARGS, SKIP_BROWSER as SKIP } from '../helpers/browser.js';
 
@@ -173,6 +174,7 @@ describe('admin dashboard in a browser', { skip: SKIP }, () => {
       // The username and status are filled in (a live flag carries neither).
       await page.waitForFunction(feedStatusIs, ['mallory', 'Active'] as const, { timeout: WAIT_MS });
       assert.equal(await row.locator('button.player').textContent(), 'Player mallory');
+      assert.equal(await row.locator('button.player > bdi').count(), 1, 'the name is isolated from the id beside it');
       assert.equal(await page.evaluate(() => (globalThis as any).__sameDocument), true, 'the page was not reloaded');
       assert.equal(feedReads.length, readsBefore, `the flag came over the socket, not by reading the feed (${feedReads.slice(readsBefore).join(' ')})`);
 
@@ -284,6 +286,21 @@ describe('admin dashboard in a browser', { skip: SKIP }, () => {
       assert.equal(await page.locator('#dashboard').isHidden(), true);
       assert.equal(await page.evaluate((key) => (globalThis as any).sessionStorage.getItem(key), TOKEN_KEY), null);
       assert.equal(await page.locator('#state').textContent(), 'Signed out');
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('every reason a detector can flag is put into words in the feed', { timeout: 30_000 }, async () => {
+    await score('u-reasons', { scoreIncrement: 1 });
+    for (const reason of ANOMALY_REASONS) await t.backends.store.recordSuspicious('u-reasons', reason, { note: reason });
+    const { context, page, problems } = await open();
+    try {
+      await signInAsAdmin(page);
+      const rows = page.locator('#feed li.flag[data-user-id="u-reasons"]');
+      await page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('#feed li.flag[data-user-id="u-reasons"]').length === n, ANOMALY_REASONS.length, { timeout: WAIT_MS });
+      for (const text of await rows.locator('.reason').allTextContents()) assert.match(text, /^[A-Z_]+ — \S/, `no words for ${text}`);
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

@@ -118,6 +118,8 @@ describe('live page in a browser', { skip: SKIP }, () => {
       // The username is shown as text: no element was created from it and nothing ran.
       assert.equal(await page.locator('#rows img').count(), 0);
       assert.equal(await page.evaluate(() => (globalThis as any).__xss), undefined);
+      // Every name is isolated (<bdi>), so right-to-left text cannot reorder the rank and score beside it.
+      assert.equal(await page.locator('#rows td.name > bdi').count(), 4);
       // Table semantics and a live region for the changes.
       assert.equal(await page.locator('table thead th[scope="col"]').count(), 3);
       assert.equal(await page.locator('[aria-live="polite"]').count(), 1);
