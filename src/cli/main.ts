@@ -6,6 +6,7 @@ import { createBackends, openDatabase } from '../backends.js';
 import { ConfigError, loadConfig, parseDurationSec, StartupError, type Config } from '../config.js';
 import { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import { createLogger } from '../logger.js';
+import { findAction } from '../scores/action-catalogue.js';
 import { signAction } from '../scores/signature.js';
 import { resolveSecrets, withSecrets } from '../secrets.js';
 import { closeOnSignals, startServer } from '../server.js';
@@ -101,7 +102,7 @@ function sign(args: string[]): void {
     },
   });
   const actionType = values.action ?? 'TASK_COMPLETE';
-  const rule = config.actions.get(actionType.toUpperCase());
+  const rule = findAction(config.actions, actionType)?.rule;
   const scoreIncrement = values.score === undefined ? Math.min(10, rule?.maxScore ?? 10) : Number(values.score);
   if (!Number.isFinite(scoreIncrement)) fail('--score must be a number');
   const body = {

@@ -17,11 +17,21 @@ export const DEFAULT_ACTIONS: Record<string, { maxScore: number; minDuration: nu
 /** Largest `maxScore` accepted, so that totals stay exact in every rank index (doubles are exact to 2^53). */
 export const MAX_ACTION_SCORE = 1_000_000_000;
 
-const ACTION_TYPE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/**
+ * Action type names: ASCII letters, digits and `_`, starting with a letter and ending in a letter or
+ * `_`. The signed message has no separators, so a name ending in a digit (`LEVEL_1` beside `LEVEL_`)
+ * would let one signature stand for two updates (`LEVEL_` + `12` and `LEVEL_1` + `2`).
+ */
+export const ACTION_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,62}[A-Za-z_]$/;
+
+/** Upper case for ASCII letters only: no Unicode folding (`ı` must never become `I`). */
+export function asciiUpperCase(text: string): string {
+  return text.replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
 
 /**
  * Validates a catalogue as read from JSON (`{ "TYPE": { "maxScore": 50, "minDuration": 5000 } }`).
- * Keys are upper-cased: action types are matched case-insensitively.
+ * Keys are upper-cased (ASCII): action types are matched ASCII-case-insensitively.
  * @throws Error naming the offending entry.
  */
 export function parseActionCatalogue(raw: unknown, source: string): ActionCatalogue {
@@ -31,7 +41,9 @@ export function parseActionCatalogue(raw: unknown, source: string): ActionCatalo
   const catalogue = new Map<string, ActionRule>();
   for (const [type, rule] of Object.entries(raw)) {
     if (!ACTION_TYPE_PATTERN.test(type)) {
-      throw new Error(`${source}: action type "${type}" must match ${ACTION_TYPE_PATTERN}`);
+      throw new Error(
+        `${source}: action type "${type}" must be 2 to 64 ASCII letters, digits and _, starting with a letter and ending in a letter or _ (${ACTION_TYPE_PATTERN})`,
+      );
     }
     const { maxScore, minDuration } = (rule ?? {}) as Record<string, unknown>;
     if (typeof maxScore !== 'number' || !Number.isInteger(maxScore) || maxScore < 1 || maxScore > MAX_ACTION_SCORE) {
@@ -40,7 +52,7 @@ export function parseActionCatalogue(raw: unknown, source: string): ActionCatalo
     if (typeof minDuration !== 'number' || !Number.isInteger(minDuration) || minDuration < 0 || minDuration > 86_400_000) {
       throw new Error(`${source}: ${type}.minDuration must be an integer number of milliseconds from 0 to 86400000`);
     }
-    const key = type.toUpperCase();
+    const key = asciiUpperCase(type);
     if (catalogue.has(key)) throw new Error(`${source}: action type "${type}" appears twice (types are case-insensitive)`);
     catalogue.set(key, { maxScore, minDurationMs: minDuration });
   }
@@ -48,9 +60,12 @@ export function parseActionCatalogue(raw: unknown, source: string): ActionCatalo
   return catalogue;
 }
 
-/** Looks an action type up case-insensitively; returns its canonical (upper-case) name and rule. */
+/**
+ * Looks an action type up, ASCII-case-insensitively (never folding other characters), and returns
+ * its canonical (upper-case) name and rule.
+ */
 export function findAction(catalogue: ActionCatalogue, actionType: string): { type: string; rule: ActionRule } | undefined {
-  const type = actionType.toUpperCase();
+  const type = asciiUpperCase(actionType);
   const rule = catalogue.get(type);
   return rule ? { type, rule } : undefined;
 }

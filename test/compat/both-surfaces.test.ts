@@ -177,6 +177,17 @@ for (const { mode, skip } of MODES) {
       assert.equal(row?.action_type, 'TASK_COMPLETE');
     });
 
+    it('folds ASCII case only, on both surfaces: a signed Unicode look-alike of a type is INVALID_ACTION and applies nothing', async () => {
+      for (const surface of SURFACES) {
+        // 'ſ' (long s) upper-cases to 'S'; 'е' is Cyrillic.
+        for (const actionType of ['taſk_complete', 'TAſK_COMPLETE', 'ſlow', 'lеvel_complete']) {
+          const response = await surface.send(t, 'mimic', fields({ actionType, increment: 5 }));
+          assertEnvelope(response, 400, 'INVALID_ACTION');
+        }
+      }
+      assert.equal(await t.scoreInDb('mimic'), 0);
+    });
+
     it('refuses metadata.duration below the action minDuration with TOO_FAST, and no signature at all with 400', async () => {
       const f = fields({ actionType: 'LEVEL_COMPLETE', increment: 10 });
       const quick = await t.app.inject({

@@ -41,6 +41,21 @@ describe('score rules', () => {
     assert.equal(checkActionType(catalogue, 'task_complete').type, 'TASK_COMPLETE');
     assert.equal(code(() => checkActionType(catalogue, 'CHEAT')), 'INVALID_ACTION');
   });
+  it('folds ASCII case only: Unicode look-alikes are unknown action types', () => {
+    // 'ı' (dotless i) upper-cases to 'I', 'ſ' (long s) to 'S', 'K' (Kelvin sign) lower-cases to 'k'.
+    for (const lookalike of ['achıevement', 'ACHıEVEMENT', 'ſCORE', 'TAſK_COMPLETE', 'TASK_COMPLETE\u200B', 'TAＳK_COMPLETE']) {
+      assert.equal(code(() => checkActionType(catalogue, lookalike)), 'INVALID_ACTION', lookalike);
+    }
+    assert.equal(checkActionType(catalogue, 'AcHiEvEmEnT').type, 'ACHIEVEMENT');
+  });
+  it('refuses a catalogue whose names break the rule (a digit at the end would let one signature stand for two updates)', () => {
+    for (const name of ['LEVEL_1', 'LEVEL_1_2', '1LEVEL', '_LEVEL', 'A', 'LEVEL-UP', 'LEVEL.UP', 'NIVEAU_É', 'X'.repeat(65)]) {
+      assert.throws(() => parseActionCatalogue({ [name]: { maxScore: 1, minDuration: 0 } }, 'test'), /must be 2 to 64 ASCII letters/, name);
+    }
+    for (const name of ['LEVEL_', 'LEVEL_1A', 'Ab', 'boss_defeated', 'X'.repeat(64)]) {
+      assert.doesNotThrow(() => parseActionCatalogue({ [name]: { maxScore: 1, minDuration: 0 } }, 'test'), name);
+    }
+  });
   it('accepts increments from 1 to maxScore only', () => {
     const rule = catalogue.get('TASK_COMPLETE')!;
     assert.equal(code(() => checkIncrement(rule, 1)), undefined);
