@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createAuthHooks } from './auth/auth-hooks.js';
-import { createTokenVerifier } from './auth/jwt.js';
+import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
@@ -178,7 +178,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   app.addHook('onReady', () => integrity.start());
   app.addHook('onClose', () => integrity.stop());
   app.decorate('services', { leaderboard, scores, users, players, integrity });
-  const verifyToken = createTokenVerifier(config.jwtSecret);
+  const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
   const auth = createAuthHooks({ verifyToken, users });
   let realtime: RealtimeServer | null = null;
   const lifecycle = { shuttingDown: false };

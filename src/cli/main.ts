@@ -80,6 +80,9 @@ function token(args: string[]): void {
   if (!USER_ID_PATTERN.test(values.user)) fail(`--user must be ${USER_ID_RULE}`);
   if (values.expires !== undefined && parseDurationSec(values.expires) === undefined) fail('--expires must be a duration like 24h, 15m or 3600');
   const config = configWithSecrets();
+  if (values.expires !== undefined && parseDurationSec(values.expires)! > config.jwtMaxAgeSec) {
+    fail(`--expires ${values.expires} is longer than JWT_MAX_AGE (${config.jwtMaxAgeSec} s): the server would refuse the token`);
+  }
   const sign = createTokenSigner(config.jwtSecret!, config.jwtExpiry);
   const claims = {
     userId: values.user,

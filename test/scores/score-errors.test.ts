@@ -3,7 +3,7 @@
 // envelope and for leaving every score and the audit trail exactly as they were.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import type { LightMyRequestResponse } from 'fastify';
 import { signAction } from '../../src/scores/signature.js';
@@ -139,6 +139,12 @@ function signedRaw(fields: Record<string, unknown>): Record<string, unknown> {
 
 const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const nowSec = () => Math.floor(Date.now() / 1000);
+
+/** An HS256 token over a payload given as raw JSON text (so that it may hold 1e400), signed with the test secret. */
+function hs256(payloadJson: string): string {
+  const signingInput = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from(payloadJson).toString('base64url')}`;
+  return `${signingInput}.${createHmac('sha256', TEST_JWT_SECRET).update(signingInput).digest('base64url')}`;
+}
 const minutes = (n: number) => n * 60_000;
 
 function get(t: TestApp, url: string, token?: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -191,7 +197,14 @@ for (const { mode, skip } of MODES) {
         ['an HS512 token with the right secret', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS512', expiresIn: 3_600_000 }, { userId: PLAYER })}`],
         ['a token without exp', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS256' }, { userId: PLAYER })}`],
         ['a token without userId and sub', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { username: 'Nobody' })}`],
-        ['a token whose userId has a space', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a b' })}`],
+        ['a token whose userId is 256 characters', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a'.repeat(256) })}`],
+        // Lifetimes: a finite exp, no iat in the future, at most JWT_MAX_AGE (7 days) from iat (or now).
+        ['a token with exp 1e300', () => `Bearer ${hs256(`{"userId":"${PLAYER}","iat":${nowSec()},"exp":1e300}`)}`],
+        ['a token with exp 1e400 (Infinity)', () => `Bearer ${hs256(`{"userId":"${PLAYER}","iat":${nowSec()},"exp":1e400}`)}`],
+        ['a token with exp as a string', () => `Bearer ${hs256(`{"userId":"${PLAYER}","exp":"${nowSec() + 60}"}`)}`],
+        ['a token issued ten years from now', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec() + 315_360_000, exp: nowSec() + 315_360_000 + 3600 }))}`],
+        ['a token living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec(), exp: nowSec() + 8 * 86_400 }))}`],
+        ['a token without iat living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, exp: nowSec() + 8 * 86_400 }))}`],
         [
           'a token whose payload was edited after signing',
           () => {
@@ -211,6 +224,16 @@ for (const { mode, skip } of MODES) {
           );
         });
       }
+
+      it('accepts a token living exactly JWT_MAX_AGE, and one issued a few seconds ahead (clock skew)', async () => {
+        for (const token of [
+          hs256(JSON.stringify({ userId: PLAYER, iat: nowSec(), exp: nowSec() + 7 * 86_400 })),
+          hs256(JSON.stringify({ userId: PLAYER, iat: nowSec() + 10, exp: nowSec() + 3600 })),
+        ]) {
+          const response = await t.app.inject({ method: 'POST', url: UPDATE_URL, headers: { authorization: `Bearer ${token}` }, payload: t.body({ scoreIncrement: 1 }) });
+          assert.equal(response.statusCode, 200, response.body);
+        }
+      });
 
       it('refuses a missing token on GET /api/v1/scores/user/:userId and on the history', async () => {
         await refused(t, [PLAYER], () => get(t, `/api/v1/scores/user/${PLAYER}`), 'UNAUTHORIZED');
@@ -431,9 +454,11 @@ for (const { mode, skip } of MODES) {
         assertNamesField(error, 'reason');
       });
 
-      it('names userId in a path parameter with a space or a NUL', async () => {
-        const space = await refused(t, [PLAYER], () => get(t, '/api/v1/scores/user/a%20b', t.token(PLAYER)), 'INVALID_REQUEST');
-        assertNamesField(space, 'userId');
+      it('names userId in a path parameter with a tab, a NUL, non-ASCII or 256 characters', async () => {
+        const tab = await refused(t, [PLAYER], () => get(t, '/api/v1/scores/user/a%09b', t.token(PLAYER)), 'INVALID_REQUEST');
+        assertNamesField(tab, 'userId');
+        assertNamesField(await refused(t, [PLAYER], () => get(t, '/api/v1/scores/user/caf%C3%A9', t.token(PLAYER)), 'INVALID_REQUEST'), 'userId');
+        assertNamesField(await refused(t, [PLAYER], () => get(t, `/api/v1/scores/user/${'u'.repeat(256)}`, t.token(PLAYER)), 'INVALID_REQUEST'), 'userId');
         const nul = await refused(t, [PLAYER], () => get(t, '/api/v1/scores/user/%00/history', t.token(PLAYER)), 'INVALID_REQUEST');
         assertNamesField(nul, 'userId');
       });
