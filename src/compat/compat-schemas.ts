@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ACTION_ID_SCHEMA } from '../action-id.js';
 
 export const ActionCompleteBody = Type.Object(
   {
-    actionId: Type.String({ format: 'uuid' }),
+    actionId: Type.String(ACTION_ID_SCHEMA),
     score: Type.Number({ description: 'The increment: a positive integer no larger than the action type\'s maxScore' }),
     timestamp: Type.String({ format: 'date-time', maxLength: 64 }),
     metadata: Type.Object(

@@ -1,3 +1,6 @@
+import { isIP } from 'node:net';
+import { isActionId } from '../action-id.js';
+import { isUserId } from '../user-id.js';
 import type { RankEntry, RankedEntry } from '../leaderboard/rank-entry.js';
 import type { BatchResult } from './group-commit.js';
 import type { Row, SqlClient } from './sql-client.js';
@@ -44,7 +47,9 @@ export type RejectedUpdate =
   | { kind: 'frozen' }
   | { kind: 'too-fast'; retryAfterMs: number }
   | { kind: 'unknown-user' }
-  | { kind: 'score-overflow' };
+  | { kind: 'score-overflow' }
+  /** Refused before any SQL: a field no statement could store (never sent by the service, whose schemas refuse it). */
+  | { kind: 'invalid'; field: string };
 
 export type UpdateOutcome = AppliedUpdate | RejectedUpdate;
 
@@ -104,6 +109,9 @@ function toSuspicious(row: Row): SuspiciousActivity {
   };
 }
 
+/** The largest score (2^53 - 1): every rank index holds it exactly; the schema's CHECK says the same. */
+const MAX_SCORE = Number.MAX_SAFE_INTEGER;
+
 const UNIQUE_VIOLATION = '23505';
 const CHECK_VIOLATION = '23514';
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -152,6 +160,9 @@ WITH input AS (
   LEFT JOIN provisioned p ON p.id = i.user_id
   WHERE COALESCE(p.status, u.status) = 'active'
     AND (SELECT 1 FROM score_history h WHERE h.action_id = i.action_id LIMIT 1) IS NULL
+    -- A row that would pass the largest score is left out (and classified after), not allowed to
+    -- fail the whole statement on the CHECK.
+    AND COALESCE((SELECT sc.score FROM scores sc WHERE sc.user_id = i.user_id), 0) + i.inc <= ${MAX_SCORE}
 ), upd AS (
   INSERT INTO scores AS s (user_id, score, last_updated, total_actions, first_action, last_action, action_last_at)
   SELECT e.user_id, e.inc, n.t, 1, n.t, n.t, jsonb_build_object(e.type, (extract(epoch FROM n.t) * 1000)::bigint)
@@ -189,6 +200,7 @@ const ENSURE_USERS_SQL = upsertUsers('SELECT * FROM jsonb_to_recordset($1::jsonb
 
 const CLASSIFY_REJECTION_SQL = `
 SELECT (SELECT status FROM users WHERE id = $1) AS status,
+       (SELECT score FROM scores WHERE user_id = $1) AS score,
        (SELECT (action_last_at ->> $3::text)::bigint FROM scores WHERE user_id = $1) AS last_at_ms,
        (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now_ms,
        h.user_id AS original_user_id, h.score_after AS original_score,
@@ -207,6 +219,29 @@ function toApplied(row: Row): AppliedUpdate {
     totalActions: row.total_actions as number,
     username: (row.username as string | null) ?? null,
   };
+}
+
+/** The field of an update that no statement could store, if any. */
+function invalidField(update: ScoreUpdate): string | null {
+  if (!isActionId(update.actionId)) return 'actionId';
+  if (!isUserId(update.userId)) return 'userId';
+  if (!Number.isSafeInteger(update.increment) || update.increment < 1) return 'increment';
+  if (update.ipAddress !== null && isIP(update.ipAddress) === 0) return 'ipAddress';
+  return null;
+}
+
+function oneMinDurationPerType(updates: readonly ScoreUpdate[]): boolean {
+  const types = new Map<string, number>();
+  for (const update of updates) {
+    if ((types.get(update.actionType) ?? update.minDurationMs) !== update.minDurationMs) return false;
+    types.set(update.actionType, update.minDurationMs);
+  }
+  return true;
+}
+
+/** Text as PostgreSQL can hold it: no NUL, no lone surrogate (which JSON would carry and jsonb refuse). */
+function storableText(text: string | null): string | null {
+  return text === null ? null : text.replace(/\u0000/g, '').replace(/\p{Cs}/gu, '\uFFFD');
 }
 
 async function settle<T>(promise: Promise<T>): Promise<BatchResult<T>> {
@@ -267,24 +302,38 @@ export class ScoreStore {
   /**
    * Applies updates of distinct users (and distinct action ids) in one statement and one commit
    * (group commit), answering each as applyUpdate would. A connection failure fails them all (the
-   * outcome is unknown, as for one update); any other error of the batch statement (a replay or an
-   * overflow it could not leave out, a deadlock with another instance) makes each update run alone,
-   * so it gets its own outcome.
+   * outcome is unknown, as for one update). No single row may change how the others are written:
+   * rows no statement could store are answered `invalid` up front, rows that would overflow are left
+   * out by the statement itself, and any other error of the statement (a replay racing in from
+   * another instance, a deadlock with one, a row the database refuses) splits the batch in halves,
+   * each written as a batch again, so k bad rows cost about 2k·log2(n) extra statements, not n.
    */
   async applyUpdates(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
+    const results: Array<BatchResult<UpdateOutcome>> = new Array(updates.length);
+    const valid: number[] = [];
+    updates.forEach((update, i) => {
+      const field = invalidField(update);
+      if (field) results[i] = { ok: true, value: { kind: 'invalid', field } };
+      else valid.push(i);
+    });
+    const outcomes = await this.applyValid(valid.map((i) => updates[i]!));
+    valid.forEach((i, k) => {
+      results[i] = outcomes[k]!;
+    });
+    return results;
+  }
+
+  private async applyValid(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
+    if (updates.length === 0) return [];
     if (updates.length === 1) return [await settle(this.applyUpdate(updates[0]!))];
-    const types = new Map<string, number>();
-    for (const update of updates) {
-      // One type with two minDurations (never from one catalogue): no single map fits the batch.
-      if ((types.get(update.actionType) ?? update.minDurationMs) !== update.minDurationMs) return this.applyEach(updates);
-      types.set(update.actionType, update.minDurationMs);
-    }
+    // One type with two minDurations (never from one catalogue): no single map fits the batch.
+    if (!oneMinDurationPerType(updates)) return this.applyHalves(updates);
     let rows: Row[];
     try {
       rows = await this.runBatch(updates);
     } catch (error) {
       if (sqlState(error) === undefined || isConnectionError(error)) throw error;
-      return this.applyEach(updates);
+      return this.applyHalves(updates);
     }
     const applied = new Map<string, Row>();
     for (const row of rows) applied.set(row.user_id as string, row);
@@ -294,6 +343,13 @@ export class ScoreStore {
         return row ? { ok: true as const, value: toApplied(row) } : settle(this.classifyRejection(update));
       }),
     );
+  }
+
+  /** The first half, then the second (so of two sharing an action id, the earlier one wins). */
+  private async applyHalves(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
+    const middle = Math.ceil(updates.length / 2);
+    const first = await this.applyValid(updates.slice(0, middle));
+    return [...first, ...(await this.applyValid(updates.slice(middle)))];
   }
 
   /** Runs APPLY_UPDATES_SQL for `updates` (distinct users; one minDuration per action type). */
@@ -306,23 +362,16 @@ export class ScoreStore {
       type: update.actionType,
       action_id: update.actionId,
       ip: update.ipAddress,
-      ua: update.userAgent,
-      username: update.user?.username ?? null,
-      email: update.user?.email ?? null,
+      ua: storableText(update.userAgent),
+      username: storableText(update.user?.username ?? null),
+      email: storableText(update.user?.email ?? null),
       provision: Boolean(update.user),
     }));
     return this.sql.query(APPLY_UPDATES_SQL, [JSON.stringify(input), JSON.stringify(minDurationMs)], { name: 'apply_updates' });
   }
 
-  /** One statement per update, in arrival order (so of two sharing an action id, the first wins). */
-  private async applyEach(updates: readonly ScoreUpdate[]): Promise<Array<BatchResult<UpdateOutcome>>> {
-    const results: Array<BatchResult<UpdateOutcome>> = [];
-    for (const update of updates) results.push(await settle(this.applyUpdate(update)));
-    return results;
-  }
-
   private async classifyRejection(update: ScoreUpdate): Promise<RejectedUpdate> {
-    const [row] = await this.sql.query(CLASSIFY_REJECTION_SQL, [update.userId, update.actionId, update.actionType]);
+    const [row] = await this.sql.query(CLASSIFY_REJECTION_SQL, [update.userId, update.actionId, update.actionType], { name: 'classify_rejection' });
     if (!row) throw new Error('classification query returned no row');
     if (row.original_user_id !== null) {
       return {
@@ -336,6 +385,7 @@ export class ScoreStore {
     }
     if (row.status === null) return { kind: 'unknown-user' };
     if (row.status === 'frozen') return { kind: 'frozen' };
+    if (((row.score as number | null) ?? 0) + update.increment > MAX_SCORE) return { kind: 'score-overflow' };
     const lastAtMs = (row.last_at_ms as number | null) ?? 0;
     const retryAfterMs = Math.max(1, lastAtMs + update.minDurationMs - (row.now_ms as number));
     return { kind: 'too-fast', retryAfterMs };

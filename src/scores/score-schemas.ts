@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ACTION_ID_SCHEMA } from '../action-id.js';
 import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '../user-id.js';
 
 export const ScoreUpdateBody = Type.Object(
   {
-    actionId: Type.String({ format: 'uuid', description: 'Unique per action: a replay of it is refused (409)' }),
+    actionId: Type.String(ACTION_ID_SCHEMA),
     actionType: Type.String({ minLength: 1, maxLength: 64, description: 'An action type of the catalogue, e.g. TASK_COMPLETE' }),
     // A number rather than an integer: a fractional or negative increment is SCORE_VALIDATION_FAILED, not a malformed body.
     scoreIncrement: Type.Number({ description: 'A positive integer no larger than the action type\'s maxScore' }),

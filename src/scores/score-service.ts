@@ -403,5 +403,7 @@ function refusal(principal: Principal, outcome: Exclude<UpdateOutcome, { kind: '
       return new AppError('SCORE_VALIDATION_FAILED', 'The score would exceed the largest score supported');
     case 'unknown-user':
       return new AppError('USER_NOT_FOUND', 'The user does not exist');
+    case 'invalid':
+      return new AppError('INVALID_REQUEST', `Invalid ${outcome.field}`, { details: { part: 'body', fields: [{ field: outcome.field, message: 'is invalid' }] } });
   }
 }

@@ -177,6 +177,15 @@ for (const { mode, skip } of MODES) {
       assert.equal(row?.action_type, 'TASK_COMPLETE');
     });
 
+    it('refuses a urn:uuid: or braced actionId with 400 INVALID_REQUEST on every surface (not a 500 from the database)', async () => {
+      for (const surface of SURFACES) {
+        for (const actionId of [`urn:uuid:${randomUUID()}`, `{${randomUUID()}}`]) {
+          assertEnvelope(await surface.send(t, 'urn-user', fields({ actionId })), 400, 'INVALID_REQUEST');
+        }
+      }
+      assert.equal(await t.scoreInDb('urn-user'), 0);
+    });
+
     it('folds ASCII case only, on both surfaces: a signed Unicode look-alike of a type is INVALID_ACTION and applies nothing', async () => {
       for (const surface of SURFACES) {
         // 'ſ' (long s) upper-cases to 'S'; 'е' is Cyrillic.

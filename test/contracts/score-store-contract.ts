@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { migrate } from '../../src/db/migrations.js';
+import { migrate, readMigrations } from '../../src/db/migrations.js';
 import { ScoreStore, type ScoreUpdate, type UpdateOutcome } from '../../src/db/score-store.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 
@@ -21,7 +21,7 @@ export function scoreStoreContract(
 
     before(async () => {
       ({ sql, cleanup } = await factory());
-      assert.deepEqual(await migrate(sql), ['001_initial']);
+      assert.deepEqual(await migrate(sql), readMigrations().map((migration) => migration.version));
       store = new ScoreStore(sql);
     });
     after(async () => {
@@ -221,7 +221,7 @@ export function scoreStoreContract(
       assert.equal((await store.getUserScore('p-known'))?.score, 4);
     });
 
-    it('falls back to one statement per update when the batch statement fails, each keeping its own outcome', async () => {
+    it('answers each update of a batch whose statement fails with its own outcome', async () => {
       await store.ensureUsers([
         { id: 'f-max', username: null, email: null },
         { id: 'f-one', username: null, email: null },
@@ -237,6 +237,39 @@ export function scoreStoreContract(
       assert.equal((await store.getUserScore('f-max'))?.score, 9007199254740990);
       assert.equal((await store.getUserScore('f-one'))?.score, 6);
       assert.equal((await store.getUserScore('f-two'))?.score, 0);
+    });
+
+    it('no single bad row changes how the rest of its batch is written', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `poison-${String(i).padStart(2, '0')}`);
+      await store.ensureUsers(ids.map((id) => ({ id, username: null, email: null })));
+      await store.applyUpdate(update('poison-07'));
+      await sql.query(`UPDATE scores SET score = 9007199254740990 WHERE user_id = 'poison-07'`);
+      const batch = ids.map((id) => update(id, { increment: 3 }));
+      // An increment that would overflow; an action id the database refuses (the schema's uuid format
+      // would let `urn:uuid:` through); a lone surrogate in the user agent; one action id twice (a
+      // replay racing in from another instance fails the statement on the unique index).
+      batch[7] = update('poison-07', { increment: 5 });
+      batch[12] = update('poison-12', { actionId: `urn:uuid:${randomUUID()}` });
+      batch[20] = update('poison-20', { increment: 3, userAgent: 'broken \ud800 agent' });
+      batch[33] = { ...batch[33]!, actionId: batch[4]!.actionId };
+      let statements = 0;
+      const counting: SqlClient = Object.assign(Object.create(sql) as SqlClient, {
+        query: (text: string, params?: readonly unknown[], options?: { name?: string }) => {
+          if (options?.name === 'apply_updates') statements += 1;
+          return sql.query(text, params, options);
+        },
+      });
+      const results = await new ScoreStore(counting).applyUpdates(batch);
+      const kinds = results.map((result) => (result.ok ? result.value.kind : `error ${String(result.error)}`));
+      assert.deepEqual(kinds.filter((kind) => kind !== 'applied'), ['score-overflow', 'invalid', 'duplicate']);
+      assert.deepEqual([kinds[7], kinds[12], kinds[33]], ['score-overflow', 'invalid', 'duplicate']);
+      // One statement for the batch, then its halves: not one per update.
+      assert.ok(statements <= 3, `${statements} statements`);
+      for (const [i, id] of ids.entries()) {
+        const expected = i === 7 ? 9007199254740990 : i === 12 || i === 33 ? 0 : 3;
+        assert.equal((await store.getUserScore(id))?.score ?? 0, expected, id);
+      }
+      assert.deepEqual((await store.history('poison-20', 1, null)).map((h) => h.userAgent), ['broken \ufffd agent']);
     });
 
     it('concurrent batches over the same players lock in one order: no deadlock, exact sums', async () => {

@@ -391,6 +391,9 @@ for (const { mode, skip } of MODES) {
         ['actionId as a number', 'actionId', 12345],
         ['actionId that is not a UUID', 'actionId', 'not-a-uuid'],
         ['actionId of a UUID without dashes', 'actionId', randomUUID().replace(/-/g, '')],
+        // The JSON Schema uuid format takes these; PostgreSQL's uuid type then failed with a 500.
+        ['actionId as a urn:uuid: URN', 'actionId', `urn:uuid:${randomUUID()}`],
+        ['actionId in braces', 'actionId', `{${randomUUID()}}`],
         ['actionType as an object', 'actionType', { type: 'TASK_COMPLETE' }],
         ['an empty actionType', 'actionType', ''],
         ['an actionType of 65 characters', 'actionType', 'A'.repeat(65)],
