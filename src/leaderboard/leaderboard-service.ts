@@ -62,7 +62,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   private readonly now: () => number;
   private snapshot: TopSnapshot;
   private snapshotSignature = '';
-  private refreshing: Promise<TopSnapshot> | null = null;
+  private refreshing: Promise<void> | null = null;
   /**
    * Counts the moments the top may have moved (updates, removals, other instances' messages). A read
    * of the top that started at generation g shows every change up to g; the snapshot is fresh when
@@ -70,8 +70,8 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
    */
   private dirtyGeneration = 1;
   private freshGeneration = 0;
-  /** The generation the read in flight started at. */
-  private readingGeneration = -1;
+  /** The generation the read that made the snapshot began at. */
+  private observedGeneration = 0;
   private topReadAtMs = 0;
   private topFromIndex = false;
 
@@ -120,10 +120,14 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   }
 
   /** A page of the board in leaderboard order. */
-  async page(offset: number, limit: number): Promise<LeaderboardPage> {
+  async page(offset: number, limit: number, observe = true): Promise<LeaderboardPage> {
+    const generation = this.dirtyGeneration;
     try {
       const entries = await this.rankIndex.top(this.boardId, offset, limit);
-      if (offset === 0 && limit >= this.topSize) this.observeTop(entries.slice(0, this.topSize));
+      // A page of the top refreshes the snapshot too, unless a write overtook the read.
+      if (observe && offset === 0 && limit >= this.topSize && generation === this.dirtyGeneration) {
+        this.observeTop(entries.slice(0, this.topSize), generation);
+      }
       return { entries, cacheHit: true };
     } catch (error) {
       this.indexFailed(error, 'rank index read failed; reading the leaderboard from SQL');
@@ -154,29 +158,34 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     return this.store.rankOf({ userId, ...standing });
   }
 
-  /** The current top, re-read from the index (another instance may have moved it). */
+  /**
+   * The current top, from a read that began after this call (another instance may have moved it).
+   * Concurrent callers share reads: one flight at a time, and a caller that arrived during a flight
+   * waits for the next one, so each call costs at most two reads however many writes keep coming.
+   */
   async refreshTop(): Promise<TopSnapshot> {
-    // Single flight: concurrent callers share one read; when the top moved after that read began,
-    // the same flight reads once more, so every caller gets a top at least as new as its call.
-    if (this.refreshing) return this.refreshing;
-    this.refreshing = (async () => {
-      try {
-        while (this.readingGeneration !== this.dirtyGeneration) {
-          const generation = this.dirtyGeneration;
-          this.readingGeneration = generation;
-          this.topReadAtMs = this.now();
-          const { entries, cacheHit } = await this.page(0, this.topSize);
-          this.topFromIndex = cacheHit;
-          this.observeTop(entries);
-          this.freshGeneration = generation;
-        }
-        return this.snapshot;
-      } finally {
+    this.dirtyGeneration += 1;
+    return this.freshTop(this.dirtyGeneration);
+  }
+
+  /** The top once a read that began at generation `wanted` or later has completed. */
+  private async freshTop(wanted: number): Promise<TopSnapshot> {
+    while (this.freshGeneration < wanted) {
+      this.refreshing ??= this.readTop().finally(() => {
         this.refreshing = null;
-        this.readingGeneration = -1;
-      }
-    })();
-    return this.refreshing;
+      });
+      await this.refreshing;
+    }
+    return this.snapshot;
+  }
+
+  private async readTop(): Promise<void> {
+    const generation = this.dirtyGeneration;
+    this.topReadAtMs = this.now();
+    const { entries, cacheHit } = await this.page(0, this.topSize, false);
+    this.topFromIndex = cacheHit;
+    this.observeTop(entries, generation);
+    this.freshGeneration = Math.max(this.freshGeneration, generation);
   }
 
   /** How many players the board ranks (from SQL when the index is unavailable). */
@@ -196,7 +205,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
    */
   async top(limit: number): Promise<LeaderboardPage> {
     if (this.now() - this.topReadAtMs > TOP_MAX_AGE_MS) this.markTopStale();
-    if (this.freshGeneration !== this.dirtyGeneration) await this.refreshTop();
+    if (this.freshGeneration < this.dirtyGeneration) await this.freshTop(this.dirtyGeneration);
     return { entries: this.snapshot.entries.slice(0, limit), cacheHit: this.topFromIndex, snapshot: this.snapshot };
   }
 
@@ -231,7 +240,14 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     else this.log.warn({ err: error }, message);
   }
 
-  private observeTop(entries: RankedEntry[]): void {
+  /**
+   * Takes `entries` (read from generation `generation` on) as the snapshot, unless a read that began
+   * later already did: reads of the top may overlap, and an older one must not take the top (and the
+   * next broadcast) back in time.
+   */
+  private observeTop(entries: RankedEntry[], generation: number): void {
+    if (generation < this.observedGeneration) return;
+    this.observedGeneration = generation;
     const next = signature(entries);
     if (next === this.snapshotSignature) return;
     this.snapshotSignature = next;
