@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { addressTrust } from './http/client-address.js';
 import { answerUnmetExpectation, handleClientError, lacksHost } from './http/client-error-handler.js';
+import { ConnectionGuard } from './http/connection-guard.js';
 import { registerErrorHandlers, sendError } from './http/error-handler.js';
 import { httpServerOptions } from './http/http-server-options.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -42,6 +43,8 @@ declare module 'fastify' {
     realtime: RealtimeServer;
     /** Set when shutdown begins; /health/ready then answers 503. */
     lifecycle: { shuttingDown: boolean };
+    /** The per-address cap on open connections. */
+    connectionGuard: ConnectionGuard;
   }
 }
 
@@ -91,6 +94,13 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     ...(options.https ? { https: { ...options.https, ...server.node } } : { http: server.node }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.on('checkExpectation', answerUnmetExpectation);
+  const connectionGuard = new ConnectionGuard({
+    maxPerAddress: config.http.maxConnectionsPerIp,
+    trust: addressTrust(config.trustProxy),
+    tls: Boolean(options.https),
+  });
+  connectionGuard.attach(app.server);
+  app.decorate('connectionGuard', connectionGuard);
   let closing = false;
 
   app.setValidatorCompiler(createValidatorCompiler());
