@@ -31,6 +31,7 @@ import { PlayerLookup } from './scores/player-lookup.js';
 import { scoreRoutes } from './scores/score-routes.js';
 import { ScoreService } from './scores/score-service.js';
 import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
+import { UserExportService } from './users/user-export-service.js';
 import { UserProvisioner } from './users/user-provisioner.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -234,7 +235,8 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(scoreRoutes, { auth, scores, store, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(adminRoutes, { auth, store, players, integrity });
-  await app.register(userRoutes, { auth, store, players, leaderboard, users, integrity });
+  const userExports = new UserExportService({ store, limiter: backends.exportLimiter });
+  await app.register(userRoutes, { auth, store, players, leaderboard, users, integrity, userExports });
   await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
