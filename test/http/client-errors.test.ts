@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
+import { clientErrorAnswer } from '../../src/http/client-error-handler.js';
 import { MODES, createTestApp, type TestApp } from '../helpers/app.js';
 import { assertWireEnvelope, collect, openRaw, parseAnswer, rawExchange } from '../helpers/raw-http.js';
 import { sleep } from '../helpers/sockets.js';
@@ -116,3 +117,25 @@ for (const { mode, skip } of MODES) {
     });
   });
 }
+
+describe('what a parser error or timeout is answered with', () => {
+  const answer = (code: string, reason?: string) => clientErrorAnswer(Object.assign(new Error('x'), { code, reason }));
+
+  it('status, code and whether to read on before closing', () => {
+    const shape = (code: string) => {
+      const found = answer(code, 'Some reason');
+      return found && { status: found.status, code: found.error.code, linger: found.linger };
+    };
+    assert.deepEqual(shape('HPE_HEADER_OVERFLOW'), { status: 431, code: 'INVALID_REQUEST', linger: true });
+    assert.deepEqual(shape('HPE_INVALID_CHUNK_SIZE'), { status: 400, code: 'INVALID_REQUEST', linger: true });
+    assert.deepEqual(shape('HPE_CHUNK_EXTENSIONS_OVERFLOW'), { status: 413, code: 'PAYLOAD_TOO_LARGE', linger: true });
+    // A timed-out request's parser still works: reading on could let late bytes become a request.
+    assert.deepEqual(shape('ERR_HTTP_REQUEST_TIMEOUT'), { status: 408, code: 'INVALID_REQUEST', linger: false });
+    for (const gone of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT']) assert.equal(answer(gone), null);
+  });
+
+  it("says the parser's reason, never the request's bytes", () => {
+    assert.equal(answer('HPE_INVALID_HEADER_TOKEN', 'Invalid header value char')?.error.message, 'Malformed HTTP request: Invalid header value char');
+    assert.equal(answer('HPE_INVALID_METHOD')?.error.message, 'Malformed HTTP request: unreadable request');
+  });
+});

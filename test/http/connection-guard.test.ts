@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { buildApp } from '../../src/app.js';
 import { createBackends } from '../../src/backends.js';
 import { loadConfig } from '../../src/config.js';
+import { AddressCounter } from '../../src/http/connection-guard.js';
 import { SOCKET_IDLE_TIMEOUT_MS } from '../../src/http/http-server-options.js';
 import { MODES, TEST_HMAC_KEY, TEST_JWT_SECRET, createTestApp, type TestApp } from '../helpers/app.js';
 import { assertWireEnvelope, collect, openRaw, parseAnswer, rawExchange, type RawExchange } from '../helpers/raw-http.js';
@@ -243,5 +244,22 @@ describe('the server timeouts, over plain HTTP and TLS', () => {
       await app.close();
       await backends.close();
     }
+  });
+});
+
+describe('open connections per address', () => {
+  it('counts up to the cap per address, refuses beyond it without counting, and forgets an address at 0', () => {
+    const counter = new AddressCounter(2);
+    assert.equal(counter.acquire('10.0.0.1'), true);
+    assert.equal(counter.acquire('10.0.0.1'), true);
+    assert.equal(counter.acquire('10.0.0.1'), false);
+    assert.equal(counter.acquire('10.0.0.2'), true);
+    assert.equal(counter.countOf('10.0.0.1'), 2);
+    counter.release('10.0.0.1');
+    assert.equal(counter.acquire('10.0.0.1'), true);
+    for (let i = 0; i < 2; i += 1) counter.release('10.0.0.1');
+    counter.release('10.0.0.2');
+    assert.equal(counter.countOf('10.0.0.1'), 0);
+    assert.equal(counter.addresses, 0);
   });
 });
