@@ -21,7 +21,7 @@ export function scoreStoreContract(
 
     before(async () => {
       ({ sql, cleanup } = await factory());
-      assert.deepEqual(await migrate(sql), ['001_initial']);
+      assert.deepEqual(await migrate(sql), ['001_initial', '002_user_ids_255']);
       store = new ScoreStore(sql);
     });
     after(async () => {
