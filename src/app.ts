@@ -10,7 +10,10 @@ import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
 import { addressTrust } from './http/client-address.js';
+import { answerUnmetExpectation, handleClientError, lacksHost } from './http/client-error-handler.js';
+import { ConnectionGuard } from './http/connection-guard.js';
 import { registerErrorHandlers, sendError } from './http/error-handler.js';
+import { httpServerOptions } from './http/http-server-options.js';
 import { securityHeaders } from './http/security-headers.js';
 import { healthRoutes } from './http/health-routes.js';
 import { pageRoutes } from './http/page-routes.js';
@@ -28,6 +31,7 @@ import { PlayerLookup } from './scores/player-lookup.js';
 import { scoreRoutes } from './scores/score-routes.js';
 import { ScoreService } from './scores/score-service.js';
 import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
+import { UserExportService } from './users/user-export-service.js';
 import { UserProvisioner } from './users/user-provisioner.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -40,6 +44,8 @@ declare module 'fastify' {
     realtime: RealtimeServer;
     /** Set when shutdown begins; /health/ready then answers 503. */
     lifecycle: { shuttingDown: boolean };
+    /** The per-address cap on open connections. */
+    connectionGuard: ConnectionGuard;
   }
 }
 
@@ -64,7 +70,9 @@ export interface BuildAppOptions {
  */
 export async function buildApp(config: Config, backends: Backends, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   if (!config.jwtSecret || !config.hmacSecretKey) throw new Error('buildApp needs JWT_SECRET and HMAC_SECRET_KEY resolved');
+  const server = httpServerOptions(config.http);
   const app = Fastify({
+    ...server.fastify,
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: addressTrust(config.trustProxy),
@@ -80,10 +88,21 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
       const supplied = request.headers['x-request-id'];
       return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
     },
-    ajv: undefined,
-    return503OnClosing: true,
-    ...(options.https ? { https: options.https } : {}),
+    // Answered below in the envelope: Fastify's own 503 while closing is a bare body.
+    return503OnClosing: false,
+    // What Node's parser refuses (oversized headers, bad framing, timeouts) gets the envelope too.
+    clientErrorHandler: handleClientError,
+    ...(options.https ? { https: { ...options.https, ...server.node } } : { http: server.node }),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.on('checkExpectation', answerUnmetExpectation);
+  const connectionGuard = new ConnectionGuard({
+    maxPerAddress: config.http.maxConnectionsPerIp,
+    trust: addressTrust(config.trustProxy),
+    tls: Boolean(options.https),
+  });
+  connectionGuard.attach(app.server);
+  app.decorate('connectionGuard', connectionGuard);
+  let closing = false;
 
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandlers(app);
@@ -111,6 +130,14 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(headers).header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      return sendError(request, reply, new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry', { retryAfterSec: 1 }));
+    }
+    if (lacksHost(request.raw)) {
+      reply.header('connection', 'close');
+      return sendError(request, reply, new AppError('INVALID_REQUEST', 'An HTTP/1.1 request must carry a Host header'));
+    }
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
@@ -185,6 +212,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   app.decorate('lifecycle', lifecycle);
   app.addHook('preClose', async () => {
     lifecycle.shuttingDown = true;
+    closing = true;
   });
 
   await app.register(healthRoutes, {
@@ -207,7 +235,8 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(scoreRoutes, { auth, scores, store, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(adminRoutes, { auth, store, players, integrity });
-  await app.register(userRoutes, { auth, store, players, leaderboard, users, integrity });
+  const userExports = new UserExportService({ store, limiter: backends.exportLimiter });
+  await app.register(userRoutes, { auth, store, players, leaderboard, users, integrity, userExports });
   await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);

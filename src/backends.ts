@@ -37,6 +37,8 @@ export interface Backends {
   /** The tighter per-user limit of flagged players. */
   flaggedLimiter: RateLimiter;
   ipLimiter: RateLimiter;
+  /** Exports per user per hour (`EXPORT_RATE_LIMIT_MAX_REQUESTS`). */
+  exportLimiter: RateLimiter;
   /** Messages between instances (the `leaderboard:changed` channel). */
   pubsub: PubSub;
   close(): Promise<void>;
@@ -141,6 +143,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
   const userLimits = limits('rl:user:', config.rateLimit.maxRequests);
   const ipLimits = limits('rl:ip:', config.rateLimit.globalMaxRequests);
   const flaggedLimits = limits('rl:flagged:', config.flaggedMaxRequests);
+  const exportLimits: RateLimiterOptions = { points: config.exportMaxPerHour, windowMs: 3_600_000, keyPrefix: 'rl:export:' };
 
   if (!config.redis) {
     const pubsub = new MemoryPubSub();
@@ -155,6 +158,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
       userLimiter: new MemoryRateLimiter(userLimits),
       flaggedLimiter: new MemoryRateLimiter(flaggedLimits),
       ipLimiter: new MemoryRateLimiter(ipLimits),
+      exportLimiter: new MemoryRateLimiter(exportLimits),
       pubsub,
       async close() {
         await pubsub.close();
@@ -183,6 +187,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
     userLimiter: new RedisRateLimiter({ ...userLimits, redis, redisKeyPrefix: keyPrefix }),
     flaggedLimiter: new RedisRateLimiter({ ...flaggedLimits, redis, redisKeyPrefix: keyPrefix }),
     ipLimiter: new RedisRateLimiter({ ...ipLimits, redis, redisKeyPrefix: keyPrefix }),
+    exportLimiter: new RedisRateLimiter({ ...exportLimits, redis, redisKeyPrefix: keyPrefix }),
     pubsub,
     async close() {
       await pubsub.close();

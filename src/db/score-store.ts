@@ -90,11 +90,19 @@ export interface SuspiciousActivity {
   status?: string;
 }
 
-export interface UserExport {
+/** What a user's export starts from; the history and flags up to the ids given follow in pages. */
+export interface ExportHead {
   user: Row;
   score: Row | null;
-  history: Row[];
-  suspiciousActivity: SuspiciousActivity[];
+  /** The last history id when the export began (0: none): later rows are not part of it. */
+  historyUpToId: number;
+  suspiciousUpToId: number;
+}
+
+export interface ExportPage {
+  afterId: number;
+  upToId: number;
+  limit: number;
 }
 
 function toSuspicious(row: Row): SuspiciousActivity {
@@ -526,30 +534,49 @@ export class ScoreStore {
     return rows.map(toSuspicious);
   }
 
-  /** Everything stored about a user (their right of access), or null when unknown. */
-  async exportUser(userId: string): Promise<UserExport | null> {
-    return this.sql.transaction(async (tx) => {
-      const [user] = await tx.query(
-        `SELECT id, username, email, status, frozen_reason, created_at, updated_at FROM users WHERE id = $1`,
-        [userId],
-      );
-      if (!user) return null;
-      const [score] = await tx.query(
-        `SELECT score, last_updated, total_actions, first_action, last_action, action_last_at FROM scores WHERE user_id = $1`,
-        [userId],
-      );
-      const history = await tx.query(
-        `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
-                user_agent, created_at
-         FROM score_history WHERE user_id = $1 ORDER BY id`,
-        [userId],
-      );
-      const suspicious = await tx.query(
-        `SELECT id, user_id, reason, details, created_at FROM suspicious_activity WHERE user_id = $1 ORDER BY id`,
-        [userId],
-      );
-      return { user, score: score ?? null, history, suspiciousActivity: suspicious.map(toSuspicious) };
-    });
+  /**
+   * The start of a user's export (their right of access), or null when unknown: the user and score
+   * rows and the last history and flag ids, in one statement so that they agree with each other.
+   */
+  async exportHead(userId: string): Promise<ExportHead | null> {
+    const [row] = await this.sql.query(
+      `SELECT u.id, u.username, u.email, u.status, u.frozen_reason, u.created_at, u.updated_at,
+              s.user_id AS score_user_id, s.score, s.last_updated, s.total_actions, s.first_action, s.last_action, s.action_last_at,
+              (SELECT max(h.id) FROM score_history h WHERE h.user_id = u.id) AS history_up_to,
+              (SELECT max(a.id) FROM suspicious_activity a WHERE a.user_id = u.id) AS suspicious_up_to
+       FROM users u LEFT JOIN scores s ON s.user_id = u.id
+       WHERE u.id = $1`,
+      [userId],
+    );
+    if (!row) return null;
+    const pick = (names: string[]) => Object.fromEntries(names.map((name) => [name, row[name]]));
+    return {
+      user: pick(['id', 'username', 'email', 'status', 'frozen_reason', 'created_at', 'updated_at']),
+      score: row.score_user_id === null ? null : pick(['score', 'last_updated', 'total_actions', 'first_action', 'last_action', 'action_last_at']),
+      historyUpToId: (row.history_up_to as number | null) ?? 0,
+      suspiciousUpToId: (row.suspicious_up_to as number | null) ?? 0,
+    };
+  }
+
+  /** A page of a user's history for their export: ids after `afterId` up to `upToId`, in id order. */
+  async exportHistoryPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> {
+    return this.sql.query<Row & { id: number }>(
+      `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
+              user_agent, created_at
+       FROM score_history WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
+      [userId, page.afterId, page.upToId, page.limit],
+      { name: 'export-history-page' },
+    );
+  }
+
+  /** A page of a user's flags for their export, as `exportHistoryPage`. */
+  async exportSuspiciousPage(userId: string, page: ExportPage): Promise<SuspiciousActivity[]> {
+    const rows = await this.sql.query(
+      `SELECT id, user_id, reason, details, created_at FROM suspicious_activity
+       WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
+      [userId, page.afterId, page.upToId, page.limit],
+    );
+    return rows.map(toSuspicious);
   }
 
   /** Erases the user, their score, history and flags (right to erasure); false when unknown. */

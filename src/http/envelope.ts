@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { AppError } from '../errors.js';
 
 /** The error envelope every 4xx/5xx carries (DESIGN section 3). */
 export const ErrorEnvelope = Type.Object(
@@ -14,6 +15,20 @@ export const ErrorEnvelope = Type.Object(
   },
   { $id: 'ErrorEnvelope' },
 );
+
+/** The envelope's body for `error`, as every error answer carries it (routed or not). */
+export function errorBody(error: AppError, requestId: string) {
+  return {
+    success: false as const,
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      timestamp: new Date().toISOString(),
+      requestId,
+    },
+  };
+}
 
 /** `{success: true, data}` around a payload schema. */
 export function ok<T extends TSchema>(data: T) {

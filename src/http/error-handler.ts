@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionError, sqlState } from '../db/sql-client.js';
 import { AppError, type ErrorCode } from '../errors.js';
+import { errorBody } from './envelope.js';
 
 /** Seconds a client should wait before retrying while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_SEC = 5;
@@ -12,16 +13,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   return reply
     .code(error.statusCode)
     .type('application/json; charset=utf-8')
-    .send({
-      success: false,
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(error.details === undefined ? {} : { details: error.details }),
-        timestamp: new Date().toISOString(),
-        requestId: request.id,
-      },
-    });
+    .send(errorBody(error, request.id));
 }
 
 function validationError(error: FastifyError): AppError {
@@ -67,9 +59,21 @@ function safeClientMessage(error: FastifyError): string {
   return (error.message || 'Bad request').slice(0, 200);
 }
 
+/**
+ * True when `error` is the request body's stream failing because the client closed the connection
+ * before sending all of it: the client's doing, and nobody is left to answer.
+ */
+export function isAbortedRequest(request: FastifyRequest, error: unknown): boolean {
+  return request.raw.readableAborted && (error as { code?: unknown } | null)?.code === 'ECONNRESET';
+}
+
 /** The envelope for every error and for unknown routes. */
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
+    if (isAbortedRequest(request, error)) {
+      request.log.info('the client closed the connection before its request was complete');
+      return sendError(request, reply, new AppError('INVALID_REQUEST', 'The request was aborted'));
+    }
     const appError = toAppError(error);
     if (appError.statusCode >= 500) {
       request.log.error({ err: error, code: appError.code }, 'request failed');

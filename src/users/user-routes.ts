@@ -9,6 +9,7 @@ import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { PlayerLookup } from '../scores/player-lookup.js';
 import { UserIdParams } from '../scores/score-schemas.js';
+import type { UserExportService } from './user-export-service.js';
 import type { UserProvisioner } from './user-provisioner.js';
 
 export interface UserRoutesOptions {
@@ -18,11 +19,12 @@ export interface UserRoutesOptions {
   leaderboard: LeaderboardService;
   users: UserProvisioner;
   integrity: IntegrityService;
+  userExports: UserExportService;
 }
 
 /** The player's rights over their data: access (export) and erasure. */
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
-  const { auth, store, players, leaderboard, users, integrity } = options;
+  const { auth, store, players, leaderboard, users, integrity, userExports } = options;
 
   app.get(
     '/api/v1/users/:userId/export',
@@ -30,6 +32,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
       schema: {
         tags: ['users'],
         summary: 'Everything stored about a user: profile, score, full history, flags (the user or an admin)',
+        description:
+          'Streamed as it is read. One export per user at a time, a few per instance, and EXPORT_RATE_LIMIT_MAX_REQUESTS ' +
+          'per user per hour: 429 RATE_LIMIT_EXCEEDED with Retry-After beyond them.',
         security: [{ bearerAuth: [] }],
         params: UserIdParams,
         response: { 200: ok(Type.Object({}, { additionalProperties: true })), ...errorResponses },
@@ -39,10 +44,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     async (request, reply) => {
       const { userId } = request.params;
       requireSelfOrAdmin(request, userId);
-      const data = await store.exportUser(userId);
-      if (!data) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
-      reply.header('content-disposition', `attachment; filename="scoreboard-export-${encodeURIComponent(userId)}.json"`);
-      return { success: true as const, data: { exportedAt: new Date().toISOString(), ...data } };
+      // Refusals (429, 404) are thrown before the first byte, so they get the envelope.
+      const document = await userExports.open(userId);
+      return reply
+        .header('content-disposition', `attachment; filename="scoreboard-export-${encodeURIComponent(userId)}.json"`)
+        .type('application/json; charset=utf-8')
+        // A stream is sent as it is, not serialized; the 200 schema documents what it carries.
+        .send(document as never);
     },
   );
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createTokenSigner, type TokenClaims } from '../../src/auth/jwt.js';
 import { createBackends, type Backends } from '../../src/backends.js';
@@ -69,9 +69,10 @@ export interface TestApp {
 
 /**
  * Builds the app on fresh storage: PGlite in memory and in-process ports, or a fresh PostgreSQL
- * database and a fresh Redis key prefix. `env` overrides the configuration.
+ * database and a fresh Redis key prefix. `env` overrides the configuration; `options.logger`
+ * receives the app's log lines (none by default).
  */
-export async function createTestApp(mode: TestMode, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(mode: TestMode, env: Record<string, string> = {}, options: { logger?: FastifyBaseLogger } = {}): Promise<TestApp> {
   const cleanups: (() => Promise<void>)[] = [];
   const baseEnv: Record<string, string> = {
     NODE_ENV: 'test',
@@ -94,7 +95,7 @@ export async function createTestApp(mode: TestMode, env: Record<string, string> 
   }
   const config = loadConfig({ ...baseEnv, ...env });
   const backends = await createBackends(config);
-  const app = await buildApp(config, backends);
+  const app = await buildApp(config, backends, options.logger ? { logger: options.logger } : {});
   await app.ready();
   const signer = createTokenSigner(TEST_JWT_SECRET, '1h');
   const tokens = new Map<string, string>();

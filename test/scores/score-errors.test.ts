@@ -205,6 +205,7 @@ for (const { mode, skip } of MODES) {
         ['a token issued ten years from now', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec() + 315_360_000, exp: nowSec() + 315_360_000 + 3600 }))}`],
         ['a token living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec(), exp: nowSec() + 8 * 86_400 }))}`],
         ['a token without iat living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, exp: nowSec() + 8 * 86_400 }))}`],
+        ['a token whose userId has a control character', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a\u0001b' })}`],
         [
           'a token whose payload was edited after signing',
           () => {
