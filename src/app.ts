@@ -6,6 +6,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createAuthHooks } from './auth/auth-hooks.js';
 import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
+import { buildServices, type AppServices } from './app-services.js';
+import type { LeaderboardService } from './leaderboard/leaderboard-service.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
@@ -21,18 +23,11 @@ import { createValidatorCompiler } from './http/validation.js';
 import { Metrics } from './metrics/metrics.js';
 import { instrumentRequests, metricsRoutes } from './metrics/metrics-routes.js';
 import { adminRoutes } from './integrity/admin-routes.js';
-import { AlertWebhook } from './integrity/alert-webhook.js';
-import { IntegrityService } from './integrity/integrity-service.js';
 import { userRoutes } from './users/user-routes.js';
 import { compatRoutes } from './compat/compat-routes.js';
 import { leaderboardRoutes } from './leaderboard/leaderboard-routes.js';
-import { LeaderboardService } from './leaderboard/leaderboard-service.js';
-import { PlayerLookup } from './scores/player-lookup.js';
 import { scoreRoutes } from './scores/score-routes.js';
-import { ScoreService } from './scores/score-service.js';
 import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
-import { UserExportService } from './users/user-export-service.js';
-import { UserProvisioner } from './users/user-provisioner.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -49,13 +44,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AppServices {
-  leaderboard: LeaderboardService;
-  scores: ScoreService;
-  users: UserProvisioner;
-  players: PlayerLookup;
-  integrity: IntegrityService;
-}
+export type { AppServices };
 
 export interface BuildAppOptions {
   /** The process logger (see `createLogger`); none by default. */
@@ -167,46 +156,13 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const log = app.log;
-  const { store } = backends;
-  const users = new UserProvisioner({ store });
-  const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, store, log });
-  const scores = new ScoreService({
-    actions: config.actions,
-    timestampToleranceMs: config.timestampToleranceMs,
-    hmacSecretKey: config.hmacSecretKey,
-    store,
-    leaderboard,
-    users,
-    replayCache: backends.replayCache,
-    userCache: backends.userCache,
-    userLimiter: backends.userLimiter,
-    flaggedLimiter: backends.flaggedLimiter,
-    ipLimiter: backends.ipLimiter,
-    log,
-    metrics,
-    // Two batches in flight keep PostgreSQL busy while the next one gathers; more only makes the
-    // batches smaller (each statement costs ~2 ms of fixed work). PGlite is one connection.
-    writeConcurrency: backends.sql.kind === 'pglite' ? 1 : 2,
-  });
-  const players = new PlayerLookup({ store, leaderboard, userCache: backends.userCache, log });
-  const integrity = new IntegrityService({
-    store,
-    thresholds: config.anomaly,
-    autoFreeze: config.autoFreeze,
-    penaltyMs: config.flagPenaltyMs,
-    pubsub: backends.pubsub,
-    webhook: config.alertWebhookUrl ? new AlertWebhook({ url: config.alertWebhookUrl, log }) : null,
-    metrics,
-    log,
-    onFrozen: (userId) => players.forget(userId),
-  });
-  scores.on('attempt', (attempt) => integrity.observe(attempt));
-  scores.usePenalties(integrity.isPenalized);
+  const services = buildServices(config, backends, log, metrics);
+  const { leaderboard, scores, users, players, integrity, accounts, erasure, userExports } = services;
   app.addHook('onReady', () => integrity.start());
   app.addHook('onClose', () => integrity.stop());
-  app.decorate('services', { leaderboard, scores, users, players, integrity });
+  app.decorate('services', services);
   const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
-  const auth = createAuthHooks({ verifyToken, users });
+  const auth = createAuthHooks({ verifyToken, provision: (principal) => users.ensure(principal) });
   let realtime: RealtimeServer | null = null;
   const lifecycle = { shuttingDown: false };
   app.decorate('lifecycle', lifecycle);
@@ -219,7 +175,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     mode: config.mode,
     probes: {
       database: async () => {
-        await store.ping();
+        await backends.sql.query('SELECT 1', [], { name: 'ping' });
         return true;
       },
       redis: async () => {
@@ -232,11 +188,10 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
       accepting: () => !lifecycle.shuttingDown,
     },
   });
-  await app.register(scoreRoutes, { auth, scores, store, players });
+  await app.register(scoreRoutes, { auth, scores, history: backends.stores.history, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
-  await app.register(adminRoutes, { auth, store, players, integrity });
-  const userExports = new UserExportService({ store, limiter: backends.exportLimiter });
-  await app.register(userRoutes, { auth, store, players, leaderboard, users, integrity, userExports });
+  await app.register(adminRoutes, { auth, flags: backends.stores.integrity, accounts, integrity });
+  await app.register(userRoutes, { auth, erasure, userExports });
   await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);

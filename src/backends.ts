@@ -10,7 +10,10 @@ import { RedisKeyValueCache } from './cache/key-value-cache-redis.js';
 import { displayUrl, isMemoryDataDir, StartupError, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
 import { databaseStartupError } from './db/startup-failure.js';
+import { HistoryStore } from './db/history-store.js';
+import { IntegrityStore } from './db/integrity-store.js';
 import { ScoreStore } from './db/score-store.js';
+import { UserStore } from './db/user-store.js';
 import type { SqlClient } from './db/sql-client.js';
 import { PgSqlClient } from './db/sql-client-pg.js';
 import { PgliteSqlClient } from './db/sql-client-pglite.js';
@@ -22,12 +25,26 @@ import { RebuildGuardedRankIndex } from './leaderboard/rank-index-guarded.js';
 import { MemoryRankIndex } from './leaderboard/rank-index-memory.js';
 import { RedisRankIndex } from './leaderboard/rank-index-redis.js';
 
+/** The SQL of each domain: users, scores (the write path), the audit trail, integrity flags. */
+export interface Stores {
+  users: UserStore;
+  scores: ScoreStore;
+  history: HistoryStore;
+  integrity: IntegrityStore;
+}
+
+/** Every store over one SQL client. */
+export function createStores(sql: SqlClient): Stores {
+  return { users: new UserStore(sql), scores: new ScoreStore(sql), history: new HistoryStore(sql), integrity: new IntegrityStore(sql) };
+}
+
 /** Everything stateful the service runs on, built once from the configuration. */
 export interface Backends {
   /** `embedded`: PGlite; `production`: PostgreSQL. */
   mode: Config['mode'];
   sql: SqlClient;
-  store: ScoreStore;
+  /** One store per domain, all over `sql`. */
+  stores: Stores;
   /** Null without Redis: every port then has its in-process implementation. */
   redis: Redis | null;
   rankIndex: RankIndex;
@@ -138,7 +155,7 @@ async function connectRedisAtStart(redis: Redis, redisConfig: NonNullable<Config
 
 export async function createBackends(config: Config, log?: FastifyBaseLogger): Promise<Backends> {
   const sql = await openDatabase(config, log);
-  const store = new ScoreStore(sql);
+  const stores = createStores(sql);
   const limits = (keyPrefix: string, points: number): RateLimiterOptions => ({ points, windowMs: config.rateLimit.windowMs, keyPrefix });
   const userLimits = limits('rl:user:', config.rateLimit.maxRequests);
   const ipLimits = limits('rl:ip:', config.rateLimit.globalMaxRequests);
@@ -150,7 +167,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
     return {
       mode: config.mode,
       sql,
-      store,
+      stores,
       redis: null,
       rankIndex: new RebuildGuardedRankIndex(new MemoryRankIndex()),
       replayCache: new MemoryKeyValueCache({ maxEntries: 200_000 }),
@@ -179,7 +196,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
   return {
     mode: config.mode,
     sql,
-    store,
+    stores,
     redis,
     rankIndex: new RebuildGuardedRankIndex(new RedisRankIndex({ redis, keyPrefix }), { lostWith: redis }),
     replayCache: new RedisKeyValueCache({ redis, keyPrefix }),

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError, forbidden } from '../errors.js';
-import type { UserProvisioner } from '../users/user-provisioner.js';
 import { bearerToken, type TokenVerifier } from './jwt.js';
 import type { Principal } from './principal.js';
 
@@ -27,7 +26,10 @@ export interface AuthHooks {
   requireAdmin(request: FastifyRequest): Promise<void>;
 }
 
-export function createAuthHooks(options: { verifyToken: TokenVerifier; users: UserProvisioner }): AuthHooks {
+/** Writes the user of a principal on first sight (the users domain's provisioner). */
+export type Provision = (principal: Principal) => Promise<void>;
+
+export function createAuthHooks(options: { verifyToken: TokenVerifier; provision: Provision }): AuthHooks {
   async function authenticate(request: FastifyRequest, required: boolean, provision = true): Promise<void> {
     const header = request.headers.authorization;
     if (header === undefined) {
@@ -37,14 +39,14 @@ export function createAuthHooks(options: { verifyToken: TokenVerifier; users: Us
     const token = bearerToken(header);
     if (!token) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <token>"');
     const principal = options.verifyToken(token);
-    if (provision) await options.users.ensure(principal);
+    if (provision) await options.provision(principal);
     request.principal = principal;
   }
   return {
     requireUser: (request) => authenticate(request, true),
     requireScorer: (request) => authenticate(request, true, false),
     async provisionRefused(request) {
-      if (request.principal) await options.users.ensure(request.principal);
+      if (request.principal) await options.provision(request.principal);
     },
     optionalUser: (request) => authenticate(request, false),
     async requireAdmin(request) {

@@ -3,14 +3,9 @@ import { isActionId } from '../action-id.js';
 import { isUserId } from '../user-id.js';
 import type { RankEntry, RankedEntry } from '../leaderboard/rank-entry.js';
 import type { BatchResult } from './group-commit.js';
+import { upsertUsers, type UserProfile } from './user-store.js';
 import type { Row, SqlClient } from './sql-client.js';
 import { isConnectionError, sqlState } from './sql-client.js';
-
-export interface UserProfile {
-  id: string;
-  username: string | null;
-  email: string | null;
-}
 
 export interface ScoreUpdate {
   userId: string;
@@ -68,74 +63,12 @@ export interface UserScore {
   version: number;
 }
 
-export interface HistoryEntry {
-  id: number;
-  actionId: string;
-  actionType: string;
-  scoreIncrement: number;
-  scoreBefore: number;
-  scoreAfter: number;
-  ipAddress: string | null;
-  userAgent: string | null;
-  createdAt: Date;
-}
-
-export interface SuspiciousActivity {
-  id: number;
-  userId: string;
-  reason: string;
-  details: Record<string, unknown>;
-  createdAt: Date;
-  username?: string | null;
-  status?: string;
-}
-
-/** What a user's export starts from; the history and flags up to the ids given follow in pages. */
-export interface ExportHead {
-  user: Row;
-  score: Row | null;
-  /** The last history id when the export began (0: none): later rows are not part of it. */
-  historyUpToId: number;
-  suspiciousUpToId: number;
-}
-
-export interface ExportPage {
-  afterId: number;
-  upToId: number;
-  limit: number;
-}
-
-function toSuspicious(row: Row): SuspiciousActivity {
-  return {
-    id: row.id as number,
-    userId: row.user_id as string,
-    reason: row.reason as string,
-    details: (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<string, unknown>,
-    createdAt: row.created_at as Date,
-    ...(row.username !== undefined ? { username: row.username as string | null } : {}),
-    ...(row.status !== undefined ? { status: row.status as string } : {}),
-  };
-}
-
 /** The largest score (2^53 - 1): every rank index holds it exactly; the schema's CHECK says the same. */
 const MAX_SCORE = Number.MAX_SAFE_INTEGER;
 
 const UNIQUE_VIOLATION = '23505';
 const CHECK_VIOLATION = '23514';
 const FOREIGN_KEY_VIOLATION = '23503';
-
-/**
- * Creates the users of `source` (rows id, username, email; distinct ids) in id order, or refreshes
- * their name and e-mail from newer claims, never erasing them with missing ones.
- */
-const upsertUsers = (source: string) => `INSERT INTO users AS u (id, username, email)
-  SELECT s.id, s.username, s.email FROM (${source}) s ORDER BY s.id
-  ON CONFLICT (id) DO UPDATE SET
-    username = COALESCE(EXCLUDED.username, u.username),
-    email = COALESCE(EXCLUDED.email, u.email),
-    updated_at = now()
-  WHERE (EXCLUDED.username IS NOT NULL AND u.username IS DISTINCT FROM EXCLUDED.username)
-     OR (EXCLUDED.email IS NOT NULL AND u.email IS DISTINCT FROM EXCLUDED.email)`;
 
 /**
  * Updates of distinct users, one statement (one update is a batch of one). For each row, under the
@@ -202,9 +135,6 @@ SELECT upd.user_id,
        upd.total_actions,
        e.known_name AS username
 FROM upd JOIN eligible e ON e.user_id = upd.user_id`;
-
-/** Creates or refreshes many users in one statement. */
-const ENSURE_USERS_SQL = upsertUsers('SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, username text, email text)');
 
 const CLASSIFY_REJECTION_SQL = `
 SELECT (SELECT status FROM users WHERE id = $1) AS status,
@@ -276,16 +206,6 @@ function toEntry(row: Row): RankEntry {
  */
 export class ScoreStore {
   constructor(private readonly sql: SqlClient) {}
-
-  /** Creates the user on first sight, or refreshes their name and email from newer claims. */
-  async ensureUser(profile: UserProfile): Promise<void> {
-    await this.ensureUsers([profile]);
-  }
-
-  /** ensureUser for many distinct users in one statement. */
-  async ensureUsers(profiles: readonly UserProfile[]): Promise<void> {
-    await this.sql.query(ENSURE_USERS_SQL, [JSON.stringify(profiles)], { name: 'ensure_users' });
-  }
 
   /**
    * Applies one update atomically, or says why it was not applied. Connection failures are thrown
@@ -409,6 +329,15 @@ export class ScoreStore {
     return row ? { userId: row.user_id as string, newScore: row.score_after as number, appliedAtMs: row.at_ms as number } : null;
   }
 
+  /** The user's scores row as their export shows it, or null when they never scored. */
+  async scoreRow(userId: string): Promise<Row | null> {
+    const [row] = await this.sql.query(
+      `SELECT score, last_updated, total_actions, first_action, last_action, action_last_at FROM scores WHERE user_id = $1`,
+      [userId],
+    );
+    return row ?? null;
+  }
+
   /** The user's score and totals (score 0 for a user who never scored), or null for an unknown user. */
   async getUserScore(userId: string): Promise<UserScore | null> {
     const [row] = await this.sql.query(
@@ -479,113 +408,5 @@ export class ScoreStore {
       if (rows.length < batchSize) return;
       after = entries[entries.length - 1]!.userId;
     }
-  }
-
-  /** The user's audit trail, newest first; `beforeId` continues from an earlier page. */
-  async history(userId: string, limit: number, beforeId: number | null): Promise<HistoryEntry[]> {
-    const rows = await this.sql.query(
-      `SELECT id, action_id, action_type, score_increment, score_before, score_after,
-              host(ip_address) AS ip_address, user_agent, created_at
-       FROM score_history WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-       ORDER BY id DESC LIMIT $3`,
-      [userId, beforeId, limit],
-    );
-    return rows.map((row) => ({
-      id: row.id as number,
-      actionId: row.action_id as string,
-      actionType: row.action_type as string,
-      scoreIncrement: row.score_increment as number,
-      scoreBefore: row.score_before as number,
-      scoreAfter: row.score_after as number,
-      ipAddress: (row.ip_address as string | null) ?? null,
-      userAgent: (row.user_agent as string | null) ?? null,
-      createdAt: row.created_at as Date,
-    }));
-  }
-
-  /** Freezes or unfreezes an account; false when the user is unknown. */
-  async setStatus(userId: string, status: 'active' | 'frozen', reason: string | null): Promise<boolean> {
-    const rows = await this.sql.query(
-      `UPDATE users SET status = $2, frozen_reason = $3, updated_at = now() WHERE id = $1 RETURNING id`,
-      [userId, status, status === 'frozen' ? reason : null],
-    );
-    return rows.length > 0;
-  }
-
-  /** Records a flag; returns the stored row. */
-  async recordSuspicious(userId: string, reason: string, details: Record<string, unknown>): Promise<SuspiciousActivity> {
-    const [row] = await this.sql.query(
-      `INSERT INTO suspicious_activity (user_id, reason, details) VALUES ($1, $2, $3::jsonb)
-       RETURNING id, user_id, reason, details, created_at`,
-      [userId, reason, JSON.stringify(details)],
-    );
-    return toSuspicious(row!);
-  }
-
-  /** Flags, newest first, optionally of one user; `beforeId` continues from an earlier page. */
-  async listSuspicious(options: { userId?: string; limit: number; beforeId?: number }): Promise<SuspiciousActivity[]> {
-    const rows = await this.sql.query(
-      `SELECT a.id, a.user_id, a.reason, a.details, a.created_at, u.username, u.status
-       FROM suspicious_activity a JOIN users u ON u.id = a.user_id
-       WHERE ($1::text IS NULL OR a.user_id = $1) AND ($2::bigint IS NULL OR a.id < $2::bigint)
-       ORDER BY a.id DESC LIMIT $3`,
-      [options.userId ?? null, options.beforeId ?? null, options.limit],
-    );
-    return rows.map(toSuspicious);
-  }
-
-  /**
-   * The start of a user's export (their right of access), or null when unknown: the user and score
-   * rows and the last history and flag ids, in one statement so that they agree with each other.
-   */
-  async exportHead(userId: string): Promise<ExportHead | null> {
-    const [row] = await this.sql.query(
-      `SELECT u.id, u.username, u.email, u.status, u.frozen_reason, u.created_at, u.updated_at,
-              s.user_id AS score_user_id, s.score, s.last_updated, s.total_actions, s.first_action, s.last_action, s.action_last_at,
-              (SELECT max(h.id) FROM score_history h WHERE h.user_id = u.id) AS history_up_to,
-              (SELECT max(a.id) FROM suspicious_activity a WHERE a.user_id = u.id) AS suspicious_up_to
-       FROM users u LEFT JOIN scores s ON s.user_id = u.id
-       WHERE u.id = $1`,
-      [userId],
-    );
-    if (!row) return null;
-    const pick = (names: string[]) => Object.fromEntries(names.map((name) => [name, row[name]]));
-    return {
-      user: pick(['id', 'username', 'email', 'status', 'frozen_reason', 'created_at', 'updated_at']),
-      score: row.score_user_id === null ? null : pick(['score', 'last_updated', 'total_actions', 'first_action', 'last_action', 'action_last_at']),
-      historyUpToId: (row.history_up_to as number | null) ?? 0,
-      suspiciousUpToId: (row.suspicious_up_to as number | null) ?? 0,
-    };
-  }
-
-  /** A page of a user's history for their export: ids after `afterId` up to `upToId`, in id order. */
-  async exportHistoryPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> {
-    return this.sql.query<Row & { id: number }>(
-      `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
-              user_agent, created_at
-       FROM score_history WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
-      [userId, page.afterId, page.upToId, page.limit],
-      { name: 'export-history-page' },
-    );
-  }
-
-  /** A page of a user's flags for their export, as `exportHistoryPage`. */
-  async exportSuspiciousPage(userId: string, page: ExportPage): Promise<SuspiciousActivity[]> {
-    const rows = await this.sql.query(
-      `SELECT id, user_id, reason, details, created_at FROM suspicious_activity
-       WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
-      [userId, page.afterId, page.upToId, page.limit],
-    );
-    return rows.map(toSuspicious);
-  }
-
-  /** Erases the user, their score, history and flags (right to erasure); false when unknown. */
-  async eraseUser(userId: string): Promise<boolean> {
-    const rows = await this.sql.query(`DELETE FROM users WHERE id = $1 RETURNING id`, [userId]);
-    return rows.length > 0;
-  }
-
-  async ping(): Promise<void> {
-    await this.sql.query('SELECT 1', [], { name: 'ping' });
   }
 }

@@ -1,17 +1,17 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
-import type { ScoreStore } from '../db/score-store.js';
+import type { IntegrityStore } from '../db/integrity-store.js';
 import { AppError } from '../errors.js';
 import type { IntegrityService } from './integrity-service.js';
 import { errorResponses, ok } from '../http/envelope.js';
-import { UserIdParams } from '../scores/score-schemas.js';
-import type { PlayerLookup } from '../scores/player-lookup.js';
+import { UserIdParams } from '../http/path-params.js';
+import type { AccountStatus } from './account-status.js';
 
 export interface AdminRoutesOptions {
   auth: AuthHooks;
-  store: ScoreStore;
-  players: PlayerLookup;
+  flags: IntegrityStore;
+  accounts: AccountStatus;
   integrity: IntegrityService;
 }
 
@@ -36,10 +36,12 @@ const StatusData = Type.Object({
   userId: Type.String(),
   status: Type.Union([Type.Literal('active'), Type.Literal('frozen')]),
   reason: Type.Union([Type.String(), Type.Null()]),
+  /** Off every board (frozen with `hide`). */
+  hidden: Type.Boolean(),
 });
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, options) => {
-  const { auth, store, players, integrity } = options;
+  const { auth, flags, accounts, integrity } = options;
 
   app.get(
     '/api/v1/admin/suspicious-activity',
@@ -59,7 +61,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     },
     async (request) => {
       const { userId, limit, before } = request.query;
-      const rows = await store.listSuspicious({ userId, limit, beforeId: before });
+      const rows = await flags.listSuspicious({ userId, limit, beforeId: before });
       return {
         success: true as const,
         data: {
@@ -88,29 +90,31 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
     }),
   );
 
-  async function setStatus(userId: string, status: 'active' | 'frozen', reason: string | null) {
-    if (!(await store.setStatus(userId, status, reason))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
-    await players.forget(userId);
-    return { success: true as const, data: { userId, status, reason } };
-  }
-
   app.post(
     '/api/v1/admin/users/:userId/freeze',
     {
       schema: {
         tags: ['admin'],
-        summary: 'Freeze an account: its score updates are refused (403 ACCOUNT_FROZEN) until unfrozen',
+        summary: 'Freeze an account: its score updates are refused (403 ACCOUNT_FROZEN) until unfrozen; with hide, it is also off every board',
         security: [{ bearerAuth: [] }],
         params: UserIdParams,
-        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            reason: Type.String({ minLength: 1, maxLength: 500 }),
+            hide: Type.Optional(Type.Boolean({ description: 'Also take the player off every board (global included) until unfrozen; the entries are kept' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: ok(StatusData), ...errorResponses },
       },
       onRequest: auth.requireAdmin,
     },
     async (request) => {
-      const data = await setStatus(request.params.userId, 'frozen', request.body.reason);
-      request.log.warn({ userId: request.params.userId, admin: request.principal?.userId }, 'account frozen');
-      return data;
+      const { userId } = request.params;
+      const hidden = request.body.hide === true;
+      if (!(await accounts.freeze(userId, { reason: request.body.reason, hide: hidden }))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
+      request.log.warn({ userId, admin: request.principal?.userId, hidden }, 'account frozen');
+      return { success: true as const, data: { userId, status: 'frozen' as const, reason: request.body.reason, hidden } };
     },
   );
 
@@ -128,9 +132,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       onRequest: auth.requireAdmin,
     },
     async (request) => {
-      const data = await setStatus(request.params.userId, 'active', null);
-      request.log.warn({ userId: request.params.userId, admin: request.principal?.userId }, 'account unfrozen');
-      return data;
+      const { userId } = request.params;
+      if (!(await accounts.unfreeze(userId))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
+      request.log.warn({ userId, admin: request.principal?.userId }, 'account unfrozen');
+      return { success: true as const, data: { userId, status: 'active' as const, reason: null, hidden: false } };
     },
   );
 };

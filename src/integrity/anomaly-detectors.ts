@@ -4,7 +4,6 @@
  * by the players active within the window (idle players are swept away).
  */
 
-import type { ScoreAttemptEvent } from '../scores/score-service.js';
 
 /** Thresholds of the detectors; every one is configuration (see `Config.anomaly`). */
 export interface AnomalyThresholds {
@@ -59,6 +58,19 @@ export interface Finding {
 }
 
 /** One score-update attempt by an authenticated player, accepted or not (the score service's event). */
+/** Every score-update attempt of an authenticated player, accepted or refused: the detectors' input. */
+export interface ScoreAttemptEvent {
+  userId: string;
+  atMs: number;
+  ipAddress: string | null;
+  /** `applied`, or the refusal: its `details.reason` for a 403 (`INVALID_SIGNATURE`, `TOO_FAST`, …), else its code. */
+  outcome: string;
+  /** The increment, when applied. */
+  increment?: number;
+  /** The action's maxScore, when applied. */
+  maxScore?: number;
+}
+
 export type Attempt = ScoreAttemptEvent;
 
 const BUCKETS = 10;

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PubSub } from '../cache/pub-sub.js';
-import type { ScoreStore, SuspiciousActivity } from '../db/score-store.js';
+import type { IntegrityStore, SuspiciousActivity } from '../db/integrity-store.js';
+import type { AccountStatus } from './account-status.js';
 import type { FraudCheck, Metrics } from '../metrics/metrics.js';
-import type { ScoreAttemptEvent } from '../scores/score-service.js';
 import { ActivityStats } from './activity-stats.js';
 import type { AlertWebhook } from './alert-webhook.js';
-import { AnomalyDetectors, type AnomalyReason, type AnomalyThresholds, type Finding } from './anomaly-detectors.js';
+import { AnomalyDetectors, type AnomalyReason, type AnomalyThresholds, type Finding, type ScoreAttemptEvent } from './anomaly-detectors.js';
 
 /** The channel on which instances share flags, so that every one tightens the player's limit. */
 export const FLAGGED_CHANNEL = 'integrity:flagged';
@@ -21,7 +21,9 @@ const CHECK_OF: Record<AnomalyReason, FraudCheck> = {
 };
 
 export interface IntegrityServiceOptions {
-  store: ScoreStore;
+  flags: IntegrityStore;
+  /** Freezes flagged accounts with AUTO_FREEZE. */
+  accounts: AccountStatus;
   thresholds: AnomalyThresholds;
   autoFreeze: boolean;
   /** How long a flag tightens the player's rate limit. */
@@ -30,8 +32,6 @@ export interface IntegrityServiceOptions {
   webhook: AlertWebhook | null;
   metrics?: Metrics;
   log: FastifyBaseLogger;
-  /** Called after a freeze, so cached copies of the player are dropped. */
-  onFrozen?: (userId: string) => Promise<void>;
   now?: () => number;
 }
 
@@ -121,15 +121,14 @@ export class IntegrityService extends EventEmitter<IntegrityEvents> {
   }
 
   private async flag(userId: string, finding: Finding): Promise<void> {
-    const { store, log } = this.options;
+    const { flags, accounts, log } = this.options;
     const untilMs = this.now() + this.options.penaltyMs;
     this.penalties.set(userId, untilMs);
     void this.options.pubsub.publish(FLAGGED_CHANNEL, JSON.stringify({ userId, untilMs }));
-    const row = await store.recordSuspicious(userId, finding.reason, finding.details);
+    const row = await flags.recordSuspicious(userId, finding.reason, finding.details);
     let frozen = false;
     if (this.options.autoFreeze) {
-      frozen = await store.setStatus(userId, 'frozen', `auto-frozen: ${finding.reason}`);
-      await this.options.onFrozen?.(userId);
+      frozen = await accounts.freeze(userId, { reason: `auto-frozen: ${finding.reason}` });
     }
     log.warn({ userId, reason: finding.reason, details: finding.details, frozen }, 'suspicious activity flagged');
     const event = { ...row, frozen };

@@ -7,7 +7,7 @@ import type { TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
-import type { SuspiciousActivity } from '../db/score-store.js';
+import type { SuspiciousActivity } from '../db/integrity-store.js';
 import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
 import { toLeaderboardEntry } from '../leaderboard/rank-entry.js';
 import type { IntegrityService } from '../integrity/integrity-service.js';

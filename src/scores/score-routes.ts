@@ -2,17 +2,18 @@ import { isIP } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import { principalOf, requireSelfOrAdmin } from '../auth/auth-hooks.js';
-import type { ScoreStore } from '../db/score-store.js';
+import type { HistoryStore } from '../db/history-store.js';
 import { AppError } from '../errors.js';
 import { errorResponses, ok } from '../http/envelope.js';
-import { HistoryData, HistoryQuery, ScoreUpdateBody, ScoreUpdateData, UserIdParams, UserScoreData } from './score-schemas.js';
+import { UserIdParams } from '../http/path-params.js';
+import { HistoryData, HistoryQuery, ScoreUpdateBody, ScoreUpdateData, UserScoreData } from './score-schemas.js';
 import type { PlayerLookup } from './player-lookup.js';
 import type { ScoreService } from './score-service.js';
 
 export interface ScoreRoutesOptions {
   auth: AuthHooks;
   scores: ScoreService;
-  store: ScoreStore;
+  history: HistoryStore;
   players: PlayerLookup;
 }
 
@@ -24,7 +25,7 @@ export function clientAddress(ip: string | undefined): string | null {
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async (app, options) => {
-  const { auth, scores, store, players } = options;
+  const { auth, scores, history, players } = options;
 
   app.post(
     '/api/v1/scores/update',
@@ -99,8 +100,8 @@ export const scoreRoutes: FastifyPluginAsyncTypebox<ScoreRoutesOptions> = async 
       const { userId } = request.params;
       requireSelfOrAdmin(request, userId);
       const { limit, before } = request.query;
-      const entries = await store.history(userId, limit, before ?? null);
-      if (entries.length === 0 && !before && !(await store.getUserScore(userId))) {
+      const entries = await history.history(userId, limit, before ?? null);
+      if (entries.length === 0 && !before && !(await players.get(userId))) {
         throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
       }
       return {

@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ACTION_ID_SCHEMA } from '../action-id.js';
-import { USER_ID_MAX_LENGTH, USER_ID_PATTERN } from '../user-id.js';
 
 export const ScoreUpdateBody = Type.Object(
   {
@@ -26,9 +25,6 @@ export const ScoreUpdateData = Type.Object({
   timestamp: Type.String({ format: 'date-time' }),
 });
 
-export const UserIdParams = Type.Object({
-  userId: Type.String({ pattern: USER_ID_PATTERN.source, maxLength: USER_ID_MAX_LENGTH, description: 'The user id of the token (`userId` or `sub` claim): 1 to 255 printable ASCII characters' }),
-});
 
 export const UserScoreData = Type.Object({
   userId: Type.String(),

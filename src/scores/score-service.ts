@@ -5,6 +5,7 @@ import type { KeyValueCache } from '../cache/key-value-cache.js';
 import { GroupCommit, type BatchResult } from '../db/group-commit.js';
 import type { AppliedAction, AppliedUpdate, ScoreStore, ScoreUpdate, UpdateOutcome } from '../db/score-store.js';
 import { AppError, forbidden } from '../errors.js';
+import type { ScoreAttemptEvent } from '../integrity/anomaly-detectors.js';
 import type { RateLimiter } from '../integrity/rate-limiter.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { RankChange } from '../leaderboard/rank-index.js';
@@ -73,18 +74,7 @@ export interface ScoreServiceOptions {
   writeConcurrency?: number;
 }
 
-/** Every score-update attempt of an authenticated player, accepted or refused: the detectors' input. */
-export interface ScoreAttemptEvent {
-  userId: string;
-  atMs: number;
-  ipAddress: string | null;
-  /** `applied`, or the refusal: its `details.reason` for a 403 (`INVALID_SIGNATURE`, `TOO_FAST`, …), else its code. */
-  outcome: string;
-  /** The increment, when applied. */
-  increment?: number;
-  /** The action's maxScore, when applied. */
-  maxScore?: number;
-}
+export type { ScoreAttemptEvent };
 
 export interface ScoreServiceEvents {
   /** After every applied update (its commit and its rank): live events, metrics, detectors. */

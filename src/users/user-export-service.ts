@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import type { ExportHead, ExportPage, SuspiciousActivity } from '../db/score-store.js';
+import type { ExportPage } from '../db/history-store.js';
+import type { SuspiciousActivity } from '../db/integrity-store.js';
 import type { Row } from '../db/sql-client.js';
 import { AppError } from '../errors.js';
 import type { RateLimiter } from '../integrity/rate-limiter.js';
@@ -15,11 +16,21 @@ export const EXPORT_MAX_DURATION_MS = 10 * 60_000;
 /** What a client refused because an export is already running is told to wait. */
 const EXPORT_BUSY_RETRY_AFTER_SEC = 5;
 
-/** The reads an export needs (the SQL store). */
+/** What an export starts from; the history and flags up to the ids given follow in pages. */
+export interface ExportHead {
+  user: Row;
+  score: Row | null;
+  /** The last history id when the export began (0: none): later rows are not part of it. */
+  historyUpToId: number;
+  suspiciousUpToId: number;
+}
+
+/** The reads an export needs, one store per domain. */
 export interface ExportSource {
-  exportHead(userId: string): Promise<ExportHead | null>;
-  exportHistoryPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]>;
-  exportSuspiciousPage(userId: string, page: ExportPage): Promise<SuspiciousActivity[]>;
+  users: { userRow(userId: string): Promise<Row | null> };
+  scores: { scoreRow(userId: string): Promise<Row | null> };
+  history: { lastId(userId: string): Promise<number>; exportPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> };
+  integrity: { lastId(userId: string): Promise<number>; exportPage(userId: string, page: ExportPage): Promise<SuspiciousActivity[]> };
 }
 
 export interface UserExportServiceOptions {
@@ -74,13 +85,22 @@ export class UserExportService {
           retryAfterSec: Math.max(1, Math.ceil(limit.retryAfterMs / 1000)),
         });
       }
-      const head = await this.store.exportHead(userId);
+      const head = await this.head(userId);
       if (!head) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
       return this.stream(userId, head);
     } catch (error) {
       this.admission.release(userId);
       throw error;
     }
+  }
+
+  /** The user and score rows, and where the history and flags end (the rows that exist now). */
+  private async head(userId: string): Promise<ExportHead | null> {
+    const { users, scores, history, integrity } = this.store;
+    // The ends first: a row written while the head is read is then not part of the export.
+    const [historyUpToId, suspiciousUpToId] = await Promise.all([history.lastId(userId), integrity.lastId(userId)]);
+    const [user, score] = await Promise.all([users.userRow(userId), scores.scoreRow(userId)]);
+    return user ? { user, score, historyUpToId, suspiciousUpToId } : null;
   }
 
   private admit(userId: string): void {
@@ -91,8 +111,8 @@ export class UserExportService {
   }
 
   private stream(userId: string, head: ExportHead): Readable {
-    const history = keysetPages((afterId, limit) => this.store.exportHistoryPage(userId, { afterId, upToId: head.historyUpToId, limit }), this.pageSize);
-    const flags = keysetPages((afterId, limit) => this.store.exportSuspiciousPage(userId, { afterId, upToId: head.suspiciousUpToId, limit }), this.pageSize);
+    const history = keysetPages((afterId, limit) => this.store.history.exportPage(userId, { afterId, upToId: head.historyUpToId, limit }), this.pageSize);
+    const flags = keysetPages((afterId, limit) => this.store.integrity.exportPage(userId, { afterId, upToId: head.suspiciousUpToId, limit }), this.pageSize);
     const opening = { exportedAt: new Date().toISOString(), user: head.user, score: head.score };
     // One piece buffered ahead at most: the next page is read only once the response has room.
     const document = Readable.from(exportDocument(opening, history, flags), { highWaterMark: 1 });

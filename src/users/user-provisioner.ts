@@ -1,9 +1,9 @@
 import type { Principal } from '../auth/principal.js';
 import { GroupCommit } from '../db/group-commit.js';
-import type { ScoreStore, UserProfile } from '../db/score-store.js';
+import type { UserProfile, UserStore } from '../db/user-store.js';
 
 export interface UserProvisionerOptions {
-  store: ScoreStore;
+  store: UserStore;
   /** How many recently seen users to remember. @default 100000 */
   maxRemembered?: number;
   /** Batches of new users written at once. @default 2 */
@@ -15,7 +15,7 @@ export interface UserProvisionerOptions {
  * (with the name and e-mail written) so that a player's next requests cost no database round trip.
  */
 export class UserProvisioner {
-  private readonly store: ScoreStore;
+  private readonly store: UserStore;
   private readonly maxRemembered: number;
   private readonly seen = new Map<string, string>();
 

@@ -2,29 +2,21 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import { requireSelfOrAdmin } from '../auth/auth-hooks.js';
-import type { ScoreStore } from '../db/score-store.js';
 import { AppError } from '../errors.js';
 import { errorResponses, ok } from '../http/envelope.js';
-import type { IntegrityService } from '../integrity/integrity-service.js';
-import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
-import type { PlayerLookup } from '../scores/player-lookup.js';
-import { UserIdParams } from '../scores/score-schemas.js';
+import { UserIdParams } from '../http/path-params.js';
+import type { UserErasure } from './user-erasure.js';
 import type { UserExportService } from './user-export-service.js';
-import type { UserProvisioner } from './user-provisioner.js';
 
 export interface UserRoutesOptions {
   auth: AuthHooks;
-  store: ScoreStore;
-  players: PlayerLookup;
-  leaderboard: LeaderboardService;
-  users: UserProvisioner;
-  integrity: IntegrityService;
+  erasure: UserErasure;
   userExports: UserExportService;
 }
 
 /** The player's rights over their data: access (export) and erasure. */
 export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, options) => {
-  const { auth, store, players, leaderboard, users, integrity, userExports } = options;
+  const { auth, erasure, userExports } = options;
 
   app.get(
     '/api/v1/users/:userId/export',
@@ -69,14 +61,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (a
     async (request) => {
       const { userId } = request.params;
       const principal = requireSelfOrAdmin(request, userId);
-      if (!(await store.eraseUser(userId))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
-      users.forget(userId);
-      integrity.forget(userId);
-      // The rows are gone; a cache that cannot be told now is repaired by the next rebuild.
-      await Promise.all([
-        players.forget(userId),
-        leaderboard.remove(userId).catch((error: unknown) => request.log.warn({ err: error }, 'rank index removal failed')),
-      ]);
+      if (!(await erasure.erase(userId))) throw new AppError('USER_NOT_FOUND', `User ${userId} not found`);
       request.log.warn({ userId, by: principal.userId }, 'user erased');
       return { success: true as const, data: { userId, erased: true as const } };
     },

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { migrate, readMigrations } from '../../src/db/migrations.js';
 import { ScoreStore, type ScoreUpdate, type UpdateOutcome } from '../../src/db/score-store.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
+import { HistoryStore } from '../../src/db/history-store.js';
+import { UserStore } from '../../src/db/user-store.js';
 
 /**
  * What the store promises, held against every SQL client: PGlite and PostgreSQL run the same
@@ -17,12 +19,16 @@ export function scoreStoreContract(
   describe(`score store contract: ${name}`, { skip: options.skip }, () => {
     let sql: SqlClient;
     let store: ScoreStore;
+    let users: UserStore;
+    let history: HistoryStore;
     let cleanup: () => Promise<void>;
 
     before(async () => {
       ({ sql, cleanup } = await factory());
       assert.deepEqual(await migrate(sql), readMigrations().map((migration) => migration.version));
       store = new ScoreStore(sql);
+      users = new UserStore(sql);
+      history = new HistoryStore(sql);
     });
     after(async () => {
       await sql.close();
@@ -45,7 +51,7 @@ export function scoreStoreContract(
     });
 
     it('applies an update and records its history', async () => {
-      await store.ensureUser({ id: 'alice', username: 'Alice', email: 'alice@example.com' });
+      await users.ensureUser({ id: 'alice', username: 'Alice', email: 'alice@example.com' });
       const first = await store.applyUpdate(update('alice', { increment: 7 }));
       assert.equal(first.kind, 'applied');
       assert.ok(first.kind === 'applied');
@@ -58,10 +64,10 @@ export function scoreStoreContract(
       assert.equal(second.newScore, 12);
       assert.equal(second.previousScore, 7);
       assert.ok(second.lastUpdatedMs >= first.lastUpdatedMs);
-      const history = await store.history('alice', 10, null);
-      assert.equal(history.length, 2);
+      const rows = await history.history('alice', 10, null);
+      assert.equal(rows.length, 2);
       assert.deepEqual(
-        history.map((h) => [h.scoreBefore, h.scoreAfter, h.scoreIncrement, h.ipAddress, h.userAgent]),
+        rows.map((h) => [h.scoreBefore, h.scoreAfter, h.scoreIncrement, h.ipAddress, h.userAgent]),
         [
           [7, 12, 5, '203.0.113.7', 'contract'],
           [0, 7, 7, '203.0.113.7', 'contract'],
@@ -75,7 +81,7 @@ export function scoreStoreContract(
     });
 
     it('refuses a replayed action id and reports the original', async () => {
-      await store.ensureUser({ id: 'bob', username: null, email: null });
+      await users.ensureUser({ id: 'bob', username: null, email: null });
       const body = update('bob', { increment: 3 });
       assert.equal((await store.applyUpdate(body)).kind, 'applied');
       const replay = await store.applyUpdate({ ...body, increment: 40 });
@@ -87,21 +93,21 @@ export function scoreStoreContract(
     });
 
     it('refuses a frozen account without changing its score, and applies again once unfrozen', async () => {
-      await store.ensureUser({ id: 'carol', username: 'Carol', email: null });
+      await users.ensureUser({ id: 'carol', username: 'Carol', email: null });
       await store.applyUpdate(update('carol'));
-      assert.equal(await store.setStatus('carol', 'frozen', 'testing'), true);
+      assert.equal(await users.setStatus('carol', 'frozen', 'testing'), true);
       const body = update('carol');
       assert.deepEqual(await store.applyUpdate(body), { kind: 'frozen' });
       assert.equal((await store.getUserScore('carol'))?.frozenReason, 'testing');
-      assert.equal(await store.setStatus('carol', 'active', null), true);
+      assert.equal(await users.setStatus('carol', 'active', null), true);
       const retried = await store.applyUpdate(body);
       assert.ok(retried.kind === 'applied');
       assert.equal(retried.newScore, 20);
-      assert.equal(await store.setStatus('nobody', 'frozen', 'x'), false);
+      assert.equal(await users.setStatus('nobody', 'frozen', 'x'), false);
     });
 
     it('enforces minDuration per action type under the row lock, even for concurrent requests', async () => {
-      await store.ensureUser({ id: 'dave', username: null, email: null });
+      await users.ensureUser({ id: 'dave', username: null, email: null });
       const outcomes = await Promise.all(
         Array.from({ length: 12 }, () => store.applyUpdate(update('dave', { actionType: 'LEVEL_UP', minDurationMs: 30_000 }))),
       );
@@ -117,7 +123,7 @@ export function scoreStoreContract(
     });
 
     it('serialises concurrent updates of one user to the exact sum', async () => {
-      await store.ensureUser({ id: 'erin', username: null, email: null });
+      await users.ensureUser({ id: 'erin', username: null, email: null });
       const increments = Array.from({ length: 60 }, (_, i) => (i % 9) + 1);
       const outcomes = await Promise.all(increments.map((increment) => store.applyUpdate(update('erin', { increment }))));
       assert.ok(outcomes.every((o) => o.kind === 'applied'));
@@ -128,7 +134,7 @@ export function scoreStoreContract(
     });
 
     it('refuses a score beyond 2^53 - 1 without changing it', async () => {
-      await store.ensureUser({ id: 'max', username: null, email: null });
+      await users.ensureUser({ id: 'max', username: null, email: null });
       await store.applyUpdate(update('max', { increment: 1 }));
       await sql.query(`UPDATE scores SET score = 9007199254740990 WHERE user_id = 'max'`);
       assert.equal((await store.applyUpdate(update('max', { increment: 1 }))).kind, 'applied');
@@ -142,7 +148,7 @@ export function scoreStoreContract(
     });
 
     it('applies a batch in one statement and answers each update as applyUpdate would', async () => {
-      await store.ensureUsers([
+      await users.ensureUsers([
         { id: 'b-scored', username: 'Scored', email: null },
         { id: 'b-new', username: 'New', email: null },
         { id: 'b-frozen', username: null, email: null },
@@ -151,7 +157,7 @@ export function scoreStoreContract(
       ]);
       await store.applyUpdate(update('b-scored', { increment: 5 }));
       await store.applyUpdate(update('b-frozen', { increment: 5 }));
-      await store.setStatus('b-frozen', 'frozen', 'testing');
+      await users.setStatus('b-frozen', 'frozen', 'testing');
       await store.applyUpdate(update('b-slow', { actionType: 'LEVEL_UP', minDurationMs: 30_000 }));
       const replayed = update('b-replay', { increment: 4 });
       assert.equal((await store.applyUpdate(replayed)).kind, 'applied');
@@ -196,7 +202,7 @@ export function scoreStoreContract(
     });
 
     it('creates first-seen users in the batch statement itself, and refreshes their names from newer claims', async () => {
-      await store.ensureUser({ id: 'p-known', username: 'Old', email: null });
+      await users.ensureUser({ id: 'p-known', username: 'Old', email: null });
       const results = await store.applyUpdates([
         update('p-new', { user: { id: 'p-new', username: 'Newcomer', email: 'new@example.com' }, increment: 3 }),
         update('p-known', { user: { id: 'p-known', username: 'Renamed', email: null }, increment: 4 }),
@@ -215,14 +221,14 @@ export function scoreStoreContract(
       const [alone] = await store.applyUpdates([update('p-alone', { user: { id: 'p-alone', username: null, email: null } })]);
       assert.ok(alone?.ok && alone.value.kind === 'applied' && alone.value.newScore === 10);
       // A frozen user stays frozen and unchanged when their claims are written again.
-      await store.setStatus('p-known', 'frozen', 'testing');
+      await users.setStatus('p-known', 'frozen', 'testing');
       const [frozen] = await store.applyUpdates([update('p-known', { user: { id: 'p-known', username: 'Again', email: null } })]);
       assert.ok(frozen?.ok && frozen.value.kind === 'frozen');
       assert.equal((await store.getUserScore('p-known'))?.score, 4);
     });
 
     it('answers each update of a batch whose statement fails with its own outcome', async () => {
-      await store.ensureUsers([
+      await users.ensureUsers([
         { id: 'f-max', username: null, email: null },
         { id: 'f-one', username: null, email: null },
         { id: 'f-two', username: null, email: null },
@@ -241,7 +247,7 @@ export function scoreStoreContract(
 
     it('no single bad row changes how the rest of its batch is written', async () => {
       const ids = Array.from({ length: 40 }, (_, i) => `poison-${String(i).padStart(2, '0')}`);
-      await store.ensureUsers(ids.map((id) => ({ id, username: null, email: null })));
+      await users.ensureUsers(ids.map((id) => ({ id, username: null, email: null })));
       await store.applyUpdate(update('poison-07'));
       await sql.query(`UPDATE scores SET score = 9007199254740990 WHERE user_id = 'poison-07'`);
       const batch = ids.map((id) => update(id, { increment: 3 }));
@@ -269,12 +275,12 @@ export function scoreStoreContract(
         const expected = i === 7 ? 9007199254740990 : i === 12 || i === 33 ? 0 : 3;
         assert.equal((await store.getUserScore(id))?.score ?? 0, expected, id);
       }
-      assert.deepEqual((await store.history('poison-20', 1, null)).map((h) => h.userAgent), ['broken \ufffd agent']);
+      assert.deepEqual((await history.history('poison-20', 1, null)).map((h) => h.userAgent), ['broken \ufffd agent']);
     });
 
     it('concurrent batches over the same players lock in one order: no deadlock, exact sums', async () => {
       const ids = Array.from({ length: 20 }, (_, i) => `c-${String(i).padStart(2, '0')}`);
-      await store.ensureUsers(ids.map((id) => ({ id, username: null, email: null })));
+      await users.ensureUsers(ids.map((id) => ({ id, username: null, email: null })));
       const batches = Array.from({ length: 8 }, (_, b) => {
         const order = b % 2 === 0 ? ids : [...ids].reverse();
         return order.map((id) => update(id, { increment: b + 1 }));
@@ -287,11 +293,11 @@ export function scoreStoreContract(
     });
 
     it('creates and refreshes many users in one statement', async () => {
-      await store.ensureUsers([
+      await users.ensureUsers([
         { id: 'e-1', username: 'One', email: null },
         { id: 'e-2', username: null, email: 'two@example.com' },
       ]);
-      await store.ensureUsers([
+      await users.ensureUsers([
         { id: 'e-1', username: null, email: 'one@example.com' },
         { id: 'e-2', username: 'Two', email: null },
         { id: 'e-3', username: null, email: null },
@@ -306,40 +312,40 @@ export function scoreStoreContract(
 
     it('keeps any text exactly through its prepared statements: quotes, backslashes, unicode', async () => {
       const nasty = `O'Brien \\ '' ; DROP TABLE users; -- \u00e9\u6392 $1 E'\\x41'`;
-      await store.ensureUser({ id: "q'id", username: nasty, email: `${nasty}@example.com` });
+      await users.ensureUser({ id: "q'id", username: nasty, email: `${nasty}@example.com` });
       const applied = await store.applyUpdate(update("q'id", { userAgent: nasty, increment: 2 }));
       assert.ok(applied.kind === 'applied' && applied.username === nasty);
       const [batched] = await store.applyUpdates([update("q'id", { user: { id: "q'id", username: `${nasty}!`, email: null }, userAgent: nasty })]);
       assert.ok(batched?.ok && batched.value.kind === 'applied' && batched.value.username === `${nasty}!`);
       const user = await store.getUserScore("q'id");
       assert.deepEqual([user?.username, user?.email, user?.score], [`${nasty}!`, `${nasty}@example.com`, 12]);
-      assert.deepEqual((await store.history("q'id", 5, null)).map((h) => h.userAgent), [nasty, nasty]);
+      assert.deepEqual((await history.history("q'id", 5, null)).map((h) => h.userAgent), [nasty, nasty]);
       const [count] = await sql.query('SELECT count(*)::bigint AS n FROM users');
       assert.ok((count?.n as number) > 1);
     });
 
     it('refreshes names from newer claims but never erases them with missing ones', async () => {
-      await store.ensureUser({ id: 'frank', username: 'Frank', email: null });
-      await store.ensureUser({ id: 'frank', username: null, email: 'f@example.com' });
+      await users.ensureUser({ id: 'frank', username: 'Frank', email: null });
+      await users.ensureUser({ id: 'frank', username: null, email: 'f@example.com' });
       let user = await store.getUserScore('frank');
       assert.equal(user?.username, 'Frank');
       assert.equal(user?.email, 'f@example.com');
-      await store.ensureUser({ id: 'frank', username: 'Franky', email: null });
+      await users.ensureUser({ id: 'frank', username: 'Franky', email: null });
       user = await store.getUserScore('frank');
       assert.equal(user?.username, 'Franky');
       // Names are display names: two users may share one.
-      await store.ensureUser({ id: 'frank2', username: 'Franky', email: null });
+      await users.ensureUser({ id: 'frank2', username: 'Franky', email: null });
       assert.equal((await store.getUserScore('frank2'))?.username, 'Franky');
       assert.equal((await store.getUserScore('frank2'))?.score, 0);
       assert.equal((await store.getUserScore('frank2'))?.lastUpdatedMs, null);
     });
 
     it('pages history newest first with a before cursor', async () => {
-      await store.ensureUser({ id: 'gina', username: null, email: null });
+      await users.ensureUser({ id: 'gina', username: null, email: null });
       for (let i = 1; i <= 5; i++) await store.applyUpdate(update('gina', { increment: i }));
-      const page1 = await store.history('gina', 2, null);
-      const page2 = await store.history('gina', 2, page1[1]!.id);
-      const page3 = await store.history('gina', 2, page2[1]!.id);
+      const page1 = await history.history('gina', 2, null);
+      const page2 = await history.history('gina', 2, page1[1]!.id);
+      const page3 = await history.history('gina', 2, page2[1]!.id);
       assert.deepEqual([...page1, ...page2, ...page3].map((h) => h.scoreIncrement), [5, 4, 3, 2, 1]);
     });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { migrate } from '../../src/db/migrations.js';
+import { migrate, readMigrations } from '../../src/db/migrations.js';
 import { PgSqlClient } from '../../src/db/sql-client-pg.js';
 import { createTestDatabase, SKIP_POSTGRES } from '../helpers/services.js';
 
@@ -12,9 +12,10 @@ describe('migrations on PostgreSQL', { skip: SKIP_POSTGRES }, () => {
       try {
         const applied = await Promise.all(clients.map((client) => migrate(client)));
         // Each migration applied by exactly one of them.
-        assert.deepEqual(applied.flat().sort(), ['001_initial', '002_user_ids_255']);
+        const versions = readMigrations().map((migration) => migration.version);
+        assert.deepEqual(applied.flat().sort(), versions);
         const [row] = await clients[0]!.query('SELECT count(*)::bigint AS n FROM schema_migrations');
-        assert.equal(row?.n, 2);
+        assert.equal(row?.n, versions.length);
       } finally {
         await Promise.all(clients.map((client) => client.close()));
         await database.cleanup();

@@ -27,7 +27,7 @@ for (const { mode, skip } of MODES) {
       const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/admin/users/nobody/freeze', headers: as(t, 'root', true), payload: { reason: 'x' } });
       assert.equal(unknown.json().error.code, 'USER_NOT_FOUND');
       const frozen = await t.app.inject({ method: 'POST', url: '/api/v1/admin/users/ben/freeze', headers: as(t, 'root', true), payload: { reason: 'chargeback' } });
-      assert.deepEqual(frozen.json().data, { userId: 'ben', status: 'frozen', reason: 'chargeback' });
+      assert.deepEqual(frozen.json().data, { userId: 'ben', status: 'frozen', reason: 'chargeback', hidden: false });
       const refused = await t.post('ben', t.body());
       assert.equal(refused.json().error.details.reason, 'ACCOUNT_FROZEN');
       assert.equal(await t.scoreInDb('ben'), 20);

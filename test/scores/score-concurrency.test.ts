@@ -160,7 +160,7 @@ for (const { mode, skip } of MODES) {
 
       // Hold one GET /user/:id between its SQL read and the rest of the request, and apply an
       // update meanwhile: the interleaving a busy server produces by chance.
-      const store = t.backends.store;
+      const store = t.backends.stores.scores;
       const original = store.getUserScore;
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
@@ -346,7 +346,7 @@ for (const { mode, skip } of MODES) {
       const warmup = await t.post(userId, t.body({ scoreIncrement: 3 }));
       assert.equal(warmup.statusCode, 200, JSON.stringify(summary(warmup)));
 
-      const store = t.backends.store;
+      const store = t.backends.stores.scores;
       const original = store.applyUpdate;
       let failures = 0;
       store.applyUpdate = async function (this: typeof store, ...args: Parameters<typeof original>) {

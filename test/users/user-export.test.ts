@@ -40,7 +40,7 @@ async function seedUser(sql: SqlClient, userId: string, rows: number): Promise<v
 
 /** What the export held when it was built in one transaction: the same queries, read whole. */
 async function referenceExport(sql: SqlClient, userId: string): Promise<unknown> {
-  const [user] = await sql.query(`SELECT id, username, email, status, frozen_reason, created_at, updated_at FROM users WHERE id = $1`, [userId]);
+  const [user] = await sql.query(`SELECT id, username, email, status, frozen_reason, hidden, created_at, updated_at FROM users WHERE id = $1`, [userId]);
   const [score] = await sql.query(`SELECT score, last_updated, total_actions, first_action, last_action, action_last_at FROM scores WHERE user_id = $1`, [userId]);
   const history = await sql.query(
     `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address, user_agent, created_at
@@ -229,7 +229,7 @@ for (const { mode, skip } of MODES) {
 
     it('at most maxInFlight exports stream at once on an instance; the slot frees when one ends', async () => {
       for (const userId of ['cap-a', 'cap-b', 'cap-c']) await seedUser(t.backends.sql, userId, 10);
-      const service = new UserExportService({ store: t.backends.store, limiter: t.backends.exportLimiter, maxInFlight: 2 });
+      const service = new UserExportService({ store: t.backends.stores, limiter: t.backends.exportLimiter, maxInFlight: 2 });
       const first = await service.open('cap-a');
       await service.open('cap-b');
       await assert.rejects(service.open('cap-c'), (error: unknown) => error instanceof AppError && error.code === 'RATE_LIMIT_EXCEEDED' && (error.retryAfterSec ?? 0) > 0);

@@ -294,7 +294,7 @@ describe('admin dashboard in a browser', { skip: SKIP }, () => {
 
   test('every reason a detector can flag is put into words in the feed', { timeout: 30_000 }, async () => {
     await score('u-reasons', { scoreIncrement: 1 });
-    for (const reason of ANOMALY_REASONS) await t.backends.store.recordSuspicious('u-reasons', reason, { note: reason });
+    for (const reason of ANOMALY_REASONS) await t.backends.stores.integrity.recordSuspicious('u-reasons', reason, { note: reason });
     const { context, page, problems } = await open();
     try {
       await signInAsAdmin(page);

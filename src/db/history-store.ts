@@ -1,0 +1,64 @@
+import type { Row, SqlClient } from './sql-client.js';
+
+export interface HistoryEntry {
+  id: number;
+  actionId: string;
+  actionType: string;
+  scoreIncrement: number;
+  scoreBefore: number;
+  scoreAfter: number;
+  ipAddress: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+/** A page of rows after `afterId` up to `upToId` (keyset by id), for the export. */
+export interface ExportPage {
+  afterId: number;
+  upToId: number;
+  limit: number;
+}
+
+/** The audit trail in SQL (`score_history`), as players and admins read it. */
+export class HistoryStore {
+  constructor(private readonly sql: SqlClient) {}
+
+  /** The user's audit trail, newest first; `beforeId` continues from an earlier page. */
+  async history(userId: string, limit: number, beforeId: number | null): Promise<HistoryEntry[]> {
+    const rows = await this.sql.query(
+      `SELECT id, action_id, action_type, score_increment, score_before, score_after,
+              host(ip_address) AS ip_address, user_agent, created_at
+       FROM score_history WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+       ORDER BY id DESC LIMIT $3`,
+      [userId, beforeId, limit],
+    );
+    return rows.map((row) => ({
+      id: row.id as number,
+      actionId: row.action_id as string,
+      actionType: row.action_type as string,
+      scoreIncrement: row.score_increment as number,
+      scoreBefore: row.score_before as number,
+      scoreAfter: row.score_after as number,
+      ipAddress: (row.ip_address as string | null) ?? null,
+      userAgent: (row.user_agent as string | null) ?? null,
+      createdAt: row.created_at as Date,
+    }));
+  }
+
+  /** The user's last history id (0 for none): an export ends there. */
+  async lastId(userId: string): Promise<number> {
+    const [row] = await this.sql.query('SELECT max(id) AS id FROM score_history WHERE user_id = $1', [userId]);
+    return (row?.id as number | null) ?? 0;
+  }
+
+  /** A page of a user's history for their export: ids after `afterId` up to `upToId`, in id order. */
+  async exportPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> {
+    return this.sql.query<Row & { id: number }>(
+      `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
+              user_agent, created_at
+       FROM score_history WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
+      [userId, page.afterId, page.upToId, page.limit],
+      { name: 'export-history-page' },
+    );
+  }
+}
