@@ -32,7 +32,7 @@ export interface AppServices {
 export function buildServices(config: Config, backends: Backends, log: FastifyBaseLogger, metrics: Metrics): AppServices {
   const { stores } = backends;
   const users = new UserProvisioner({ store: stores.users });
-  const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, store: stores.scores, log });
+  const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, entries: stores.boards, log });
   const scores = new ScoreService({
     actions: config.actions,
     timestampToleranceMs: config.timestampToleranceMs,

@@ -10,6 +10,7 @@ import { RedisKeyValueCache } from './cache/key-value-cache-redis.js';
 import { displayUrl, isMemoryDataDir, StartupError, type Config } from './config.js';
 import { migrate } from './db/migrations.js';
 import { databaseStartupError } from './db/startup-failure.js';
+import { BoardStore } from './db/board-store.js';
 import { HistoryStore } from './db/history-store.js';
 import { IntegrityStore } from './db/integrity-store.js';
 import { ScoreStore } from './db/score-store.js';
@@ -31,11 +32,19 @@ export interface Stores {
   scores: ScoreStore;
   history: HistoryStore;
   integrity: IntegrityStore;
+  /** Boards, their entries and direct submissions (`global` included). */
+  boards: BoardStore;
 }
 
 /** Every store over one SQL client. */
 export function createStores(sql: SqlClient): Stores {
-  return { users: new UserStore(sql), scores: new ScoreStore(sql), history: new HistoryStore(sql), integrity: new IntegrityStore(sql) };
+  return {
+    users: new UserStore(sql),
+    scores: new ScoreStore(sql),
+    history: new HistoryStore(sql),
+    integrity: new IntegrityStore(sql),
+    boards: new BoardStore(sql),
+  };
 }
 
 /** Everything stateful the service runs on, built once from the configuration. */

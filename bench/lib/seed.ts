@@ -37,6 +37,12 @@ export async function seedPlayers(dbName: string, prefix: string, count: number)
          ON CONFLICT (user_id) DO NOTHING`,
         [count],
       );
+      // The global board's entries mirror the scores rows.
+      await client.query(
+        `INSERT INTO board_entries (board_id, period_id, user_id, score, order_score, last_updated, version)
+       SELECT 'global', 'all', user_id, score, -score, last_updated, total_actions FROM scores WHERE user_id LIKE '${prefix}%'
+         ON CONFLICT (board_id, period_id, user_id) DO NOTHING`,
+      );
       for (const index of indexes) await client.query(String(index.indexdef));
       await client.query('COMMIT');
     } catch (error) {

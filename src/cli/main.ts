@@ -133,7 +133,7 @@ async function rebuildCache(): Promise<void> {
   const log = createLogger(config);
   const backends = await createBackends(config, log);
   try {
-    const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, store: backends.stores.scores, log });
+    const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, entries: backends.stores.boards, log });
     const count = await leaderboard.rebuild();
     process.stdout.write(`rank index rebuilt with ${count} players\n`);
     if (!backends.redis) process.stdout.write('(no REDIS_URL: the in-process index is rebuilt by every server at start anyway)\n');

@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import { isActionId } from '../action-id.js';
 import { isUserId } from '../user-id.js';
-import type { RankEntry, RankedEntry } from '../leaderboard/rank-entry.js';
 import type { BatchResult } from './group-commit.js';
 import { upsertUsers, type UserProfile } from './user-store.js';
 import type { Row, SqlClient } from './sql-client.js';
@@ -19,6 +18,24 @@ export interface ScoreUpdate {
   minDurationMs: number;
   ipAddress: string | null;
   userAgent: string | null;
+  /** The boards besides `global` whose current period this update feeds (its action type is theirs, they are open). */
+  boards?: readonly FedBoard[];
+}
+
+/** A board period an update adds its increment to. */
+export interface FedBoard {
+  boardId: string;
+  periodId: string;
+  sortOrder: 'desc' | 'asc';
+}
+
+/** A board entry as the update's statement left it. */
+export interface WrittenEntry {
+  boardId: string;
+  periodId: string;
+  score: number;
+  lastUpdatedMs: number;
+  version: number;
 }
 
 export interface AppliedUpdate {
@@ -29,6 +46,8 @@ export interface AppliedUpdate {
   /** The user's total actions after this one: the version of their rank entry. */
   totalActions: number;
   username: string | null;
+  /** The entries written on the boards of `ScoreUpdate.boards` (global's is the scores row itself). */
+  boards: WrittenEntry[];
 }
 
 export interface AppliedAction {
@@ -88,7 +107,7 @@ const FOREIGN_KEY_VIOLATION = '23503';
 const APPLY_UPDATES_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text, username text, email text, provision boolean)
+    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text, username text, email text, provision boolean, boards jsonb)
 ), provisioned AS (
   ${upsertUsers('SELECT i.user_id AS id, i.username, i.email FROM input i WHERE i.provision')}
   RETURNING u.id, u.username, u.status
@@ -127,8 +146,33 @@ WITH input AS (
   INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at)
   SELECT e.user_id, e.action_id, e.type, e.inc, upd.score - e.inc, upd.score, e.ip, e.ua, upd.last_updated
   FROM upd JOIN eligible e ON e.user_id = upd.user_id
+), global_entry AS (
+  -- The global board's entry is the scores row itself, mirrored: the same score, time and version.
+  INSERT INTO board_entries AS be (board_id, period_id, user_id, score, order_score, last_updated, version)
+  SELECT 'global', 'all', upd.user_id, upd.score, -upd.score, upd.last_updated, upd.total_actions FROM upd ORDER BY upd.user_id
+  ON CONFLICT (board_id, period_id, user_id) DO UPDATE SET
+    score = EXCLUDED.score, order_score = EXCLUDED.order_score, last_updated = EXCLUDED.last_updated, version = EXCLUDED.version
+), fed AS (
+  SELECT e.user_id, e.inc, f.b AS board_id, f.p AS period_id, f.d AS is_desc
+  FROM upd JOIN eligible e ON e.user_id = upd.user_id
+  CROSS JOIN LATERAL jsonb_to_recordset(COALESCE(e.boards, '[]'::jsonb)) AS f(b text, p text, d boolean)
+), board_entry AS (
+  -- Every other board the action feeds: its current period's entry grows by the increment.
+  INSERT INTO board_entries AS be (board_id, period_id, user_id, score, order_score, last_updated, version)
+  SELECT f.board_id, f.period_id, f.user_id, f.inc, CASE WHEN f.is_desc THEN -f.inc ELSE f.inc END,
+         date_trunc('milliseconds', clock_timestamp()), 1
+  FROM fed f ORDER BY f.board_id, f.period_id, f.user_id
+  ON CONFLICT (board_id, period_id, user_id) DO UPDATE SET
+    score = be.score + EXCLUDED.score,
+    order_score = be.order_score + EXCLUDED.order_score,
+    last_updated = date_trunc('milliseconds', clock_timestamp()),
+    version = be.version + 1
+  RETURNING be.board_id, be.period_id, be.user_id, be.score, be.last_updated, be.version
 )
 SELECT upd.user_id,
+       (SELECT jsonb_agg(jsonb_build_object('b', w.board_id, 'p', w.period_id, 's', w.score,
+                                            't', (extract(epoch FROM w.last_updated) * 1000)::bigint, 'v', w.version))
+        FROM board_entry w WHERE w.user_id = upd.user_id) AS boards,
        upd.score AS new_score,
        upd.score - e.inc AS previous_score,
        (extract(epoch FROM upd.last_updated) * 1000)::bigint AS last_updated_ms,
@@ -145,9 +189,6 @@ SELECT (SELECT status FROM users WHERE id = $1) AS status,
        (extract(epoch FROM h.created_at) * 1000)::bigint AS original_at_ms
 FROM (SELECT 1) one LEFT JOIN score_history h ON h.action_id = $2::uuid`;
 
-const ENTRY_COLUMNS = `s.user_id, u.username, s.score,
-  (extract(epoch FROM s.last_updated) * 1000)::bigint AS last_updated_ms, s.total_actions`;
-
 function toApplied(row: Row): AppliedUpdate {
   return {
     kind: 'applied',
@@ -156,7 +197,14 @@ function toApplied(row: Row): AppliedUpdate {
     lastUpdatedMs: row.last_updated_ms as number,
     totalActions: row.total_actions as number,
     username: (row.username as string | null) ?? null,
+    boards: writtenEntries(row.boards),
   };
+}
+
+/** The statement's JSON list of written board entries (a string from PGlite, parsed from `pg`). */
+function writtenEntries(raw: unknown): WrittenEntry[] {
+  const list = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ b: string; p: string; s: number; t: number; v: number }> | null;
+  return (list ?? []).map((entry) => ({ boardId: entry.b, periodId: entry.p, score: Number(entry.s), lastUpdatedMs: Number(entry.t), version: Number(entry.v) }));
 }
 
 /** The field of an update that no statement could store, if any. */
@@ -188,16 +236,6 @@ async function settle<T>(promise: Promise<T>): Promise<BatchResult<T>> {
   } catch (error) {
     return { ok: false, error };
   }
-}
-
-function toEntry(row: Row): RankEntry {
-  return {
-    userId: row.user_id as string,
-    username: (row.username as string | null) ?? null,
-    score: row.score as number,
-    lastUpdatedMs: row.last_updated_ms as number,
-    version: row.total_actions as number,
-  };
 }
 
 /**
@@ -294,6 +332,7 @@ export class ScoreStore {
       username: storableText(update.user?.username ?? null),
       email: storableText(update.user?.email ?? null),
       provision: Boolean(update.user),
+      boards: (update.boards ?? []).map((board) => ({ b: board.boardId, p: board.periodId, d: board.sortOrder === 'desc' })),
     }));
     return this.sql.query(APPLY_UPDATES_SQL, [JSON.stringify(input), JSON.stringify(minDurationMs)], { name: 'apply_updates' });
   }
@@ -363,50 +402,5 @@ export class ScoreStore {
       lastAction: (row.last_action as Date | null) ?? null,
       version: row.total_actions as number,
     };
-  }
-
-  /** A page of the leaderboard straight from SQL (the fallback when the rank index is unavailable). */
-  async leaderboardPage(offset: number, limit: number): Promise<RankedEntry[]> {
-    const rows = await this.sql.query(
-      `SELECT ${ENTRY_COLUMNS} FROM scores s JOIN users u ON u.id = s.user_id
-       ORDER BY s.score DESC, s.last_updated ASC, s.user_id ASC LIMIT $1 OFFSET $2`,
-      [limit, offset],
-      { name: 'leaderboard_page' },
-    );
-    return rows.map((row, index) => ({ ...toEntry(row), rank: offset + index + 1 }));
-  }
-
-  /** The 1-based rank a standing holds in SQL order (the fallback when the rank index is unavailable). */
-  async rankOf(entry: Pick<RankEntry, 'userId' | 'score' | 'lastUpdatedMs'>): Promise<number> {
-    const [row] = await this.sql.query(
-      `SELECT count(*)::bigint + 1 AS rank FROM scores
-       WHERE score > $2 OR (score = $2 AND (last_updated < to_timestamp($3::double precision / 1000)
-          OR (last_updated = to_timestamp($3::double precision / 1000) AND user_id < $1)))`,
-      [entry.userId, entry.score, entry.lastUpdatedMs],
-    );
-    return row?.rank as number;
-  }
-
-  /** How many players have a score. */
-  async countPlayers(): Promise<number> {
-    const [row] = await this.sql.query('SELECT count(*)::bigint AS n FROM scores');
-    return row?.n as number;
-  }
-
-  /** Every standing, in batches (keyset pagination, so it scales to millions): the cache rebuild's source. */
-  async *streamEntries(batchSize = 10_000): AsyncGenerator<RankEntry[]> {
-    let after = '';
-    for (;;) {
-      const rows = await this.sql.query(
-        `SELECT ${ENTRY_COLUMNS} FROM scores s JOIN users u ON u.id = s.user_id
-         WHERE s.user_id > $1 ORDER BY s.user_id LIMIT $2`,
-        [after, batchSize],
-      );
-      if (rows.length === 0) return;
-      const entries = rows.map(toEntry);
-      yield entries;
-      if (rows.length < batchSize) return;
-      after = entries[entries.length - 1]!.userId;
-    }
   }
 }

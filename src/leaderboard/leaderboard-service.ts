@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ScoreStore } from '../db/score-store.js';
 import type { RankEntry, RankedEntry } from './rank-entry.js';
-import { GLOBAL_BOARD, type RankChange, type RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex } from './rank-index.js';
 import { RankIndexNotReadyError } from './rank-index-guarded.js';
+import { OrderedRankIndex, rankKey, type RankOrder } from './ordered-rank-index.js';
 
 /** The top of a board as last seen, and when it last changed. */
 export interface TopSnapshot {
@@ -23,12 +23,26 @@ export interface LeaderboardPage {
   snapshot?: TopSnapshot;
 }
 
+/** A board period's entries in SQL: what a ranking falls back to while its rank index cannot answer. */
+export interface RankedEntriesSource {
+  /** `limit` entries from the 0-based place `offset`, in board order. */
+  pageAt(ref: { boardId: string; periodId: string }, offset: number, limit: number): Promise<RankEntry[]>;
+  /** Entries placed before this position in board order (ascending `orderScore`, then time, then user id). */
+  countBefore(ref: { boardId: string; periodId: string }, position: { orderScore: number; lastUpdatedMs: number; userId: string }): Promise<number>;
+  count(ref: { boardId: string; periodId: string }): Promise<number>;
+  streamEntries(ref: { boardId: string; periodId: string }): AsyncIterable<RankEntry[]>;
+}
+
 export interface LeaderboardServiceOptions {
   rankIndex: RankIndex;
-  store: ScoreStore;
+  entries: RankedEntriesSource;
   log: FastifyBaseLogger;
   /** @default 'global' */
   boardId?: string;
+  /** @default 'all' (a board that never resets) */
+  periodId?: string;
+  /** @default 'desc' */
+  sortOrder?: RankOrder;
   /** How many entries make the "top" whose changes are tracked and broadcast. @default 10 */
   topSize?: number;
   now?: () => number;
@@ -55,9 +69,12 @@ function signature(entries: readonly RankEntry[]): string {
  */
 export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   readonly boardId: string;
+  readonly periodId: string;
+  readonly sortOrder: RankOrder;
   readonly topSize: number;
-  private readonly rankIndex: RankIndex;
-  private readonly store: ScoreStore;
+  /** This board period of the shared rank index, in the board's order. */
+  readonly index: OrderedRankIndex;
+  private readonly entries: RankedEntriesSource;
   private readonly log: FastifyBaseLogger;
   private readonly now: () => number;
   private snapshot: TopSnapshot;
@@ -77,10 +94,12 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
 
   constructor(options: LeaderboardServiceOptions) {
     super();
-    this.rankIndex = options.rankIndex;
-    this.store = options.store;
+    this.entries = options.entries;
     this.log = options.log;
-    this.boardId = options.boardId ?? GLOBAL_BOARD;
+    this.boardId = options.boardId ?? 'global';
+    this.periodId = options.periodId ?? 'all';
+    this.sortOrder = options.sortOrder ?? 'desc';
+    this.index = new OrderedRankIndex(options.rankIndex, rankKey(this.boardId, this.periodId), this.sortOrder);
     this.topSize = options.topSize ?? 10;
     this.now = options.now ?? Date.now;
     this.snapshot = { entries: [], changedAtMs: this.now() };
@@ -101,10 +120,10 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     if (entries.length === 0) return [];
     let changes: RankChange[];
     try {
-      changes = await this.rankIndex.upsertMany(this.boardId, entries);
+      changes = await this.index.upsertMany(entries);
     } catch (error) {
       this.indexFailed(error, 'rank index write failed; ranking from SQL');
-      changes = await Promise.all(entries.map(async (entry) => ({ rank: await this.store.rankOf(entry), previousRank: null })));
+      changes = await Promise.all(entries.map(async (entry) => ({ rank: await this.rankInSql(entry), previousRank: null })));
     }
     const topMoved = changes.some(
       (change) => change.rank <= this.topSize || (change.previousRank !== null && change.previousRank <= this.topSize),
@@ -115,7 +134,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
 
   /** Forgets a player (erasure); the top is marked dirty so that views refresh. */
   async remove(userId: string): Promise<void> {
-    await this.rankIndex.remove(this.boardId, userId);
+    await this.index.remove(userId);
     this.markTopDirty();
   }
 
@@ -123,7 +142,7 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   async page(offset: number, limit: number, observe = true): Promise<LeaderboardPage> {
     const generation = this.dirtyGeneration;
     try {
-      const entries = await this.rankIndex.top(this.boardId, offset, limit);
+      const entries = await this.index.top(offset, limit);
       // A page of the top refreshes the snapshot too, unless a write overtook the read.
       if (observe && offset === 0 && limit >= this.topSize && generation === this.dirtyGeneration) {
         this.observeTop(entries.slice(0, this.topSize), generation);
@@ -131,14 +150,15 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       return { entries, cacheHit: true };
     } catch (error) {
       this.indexFailed(error, 'rank index read failed; reading the leaderboard from SQL');
-      return { entries: await this.store.leaderboardPage(offset, limit), cacheHit: false };
+      const entries = await this.entries.pageAt(this.ref, offset, limit);
+      return { entries: entries.map((entry, i) => ({ ...entry, rank: offset + i + 1 })), cacheHit: false };
     }
   }
 
   /** The player's entry and rank in the index, or null when absent or when the index is unavailable. */
   async standingOf(userId: string): Promise<RankedEntry | null> {
     try {
-      return await this.rankIndex.rankOf(this.boardId, userId);
+      return await this.index.rankOf(userId);
     } catch (error) {
       this.indexFailed(error, 'rank index read failed');
       return null;
@@ -148,14 +168,14 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   /** The player's rank: from the index, else from SQL; a player with no score gets the rank they would hold. */
   async rankOf(userId: string, standing: Pick<RankEntry, 'score' | 'lastUpdatedMs'> | null): Promise<number> {
     try {
-      const ranked = await this.rankIndex.rankOf(this.boardId, userId);
+      const ranked = await this.index.rankOf(userId);
       if (ranked) return ranked.rank;
-      if (!standing) return (await this.rankIndex.count(this.boardId)) + 1;
+      if (!standing) return (await this.index.count()) + 1;
     } catch (error) {
       this.indexFailed(error, 'rank index read failed; ranking from SQL');
     }
-    if (!standing) return (await this.store.countPlayers()) + 1;
-    return this.store.rankOf({ userId, ...standing });
+    if (!standing) return (await this.entries.count(this.ref)) + 1;
+    return this.rankInSql({ userId, ...standing });
   }
 
   /**
@@ -191,10 +211,10 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   /** How many players the board ranks (from SQL when the index is unavailable). */
   async count(): Promise<number> {
     try {
-      return await this.rankIndex.count(this.boardId);
+      return await this.index.count();
     } catch (error) {
       this.indexFailed(error, 'rank index read failed; counting in SQL');
-      return this.store.countPlayers();
+      return this.entries.count(this.ref);
     }
   }
 
@@ -228,10 +248,21 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
   /** Replaces the rank index's content with what SQL holds; returns the number of players. */
   async rebuild(): Promise<number> {
     const started = this.now();
-    const count = await this.rankIndex.replaceAll(this.boardId, this.store.streamEntries());
-    this.log.info({ board: this.boardId, players: count, ms: this.now() - started }, 'rank index rebuilt from the database');
+    const count = await this.index.replaceAll(this.entries.streamEntries(this.ref));
+    this.log.info({ board: this.boardId, period: this.periodId, players: count, ms: this.now() - started }, 'rank index rebuilt from the database');
     await this.refreshTop();
     return count;
+  }
+
+  /** This board period, as SQL names it. */
+  get ref(): { boardId: string; periodId: string } {
+    return { boardId: this.boardId, periodId: this.periodId };
+  }
+
+  /** The rank a standing holds in SQL (the fallback when the rank index is unavailable). */
+  private async rankInSql(standing: Pick<RankEntry, 'userId' | 'score' | 'lastUpdatedMs'>): Promise<number> {
+    const orderScore = this.sortOrder === 'desc' ? -standing.score : standing.score;
+    return (await this.entries.countBefore(this.ref, { orderScore, lastUpdatedMs: standing.lastUpdatedMs, userId: standing.userId })) + 1;
   }
 
   /** A failure of the index is a warning, unless it is only being rebuilt (then every call says so). */

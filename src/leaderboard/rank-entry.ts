@@ -5,7 +5,7 @@ export interface RankEntry {
   /** Printable ASCII, 1..255 characters (`src/user-id.ts`), so string order equals byte order. */
   userId: string;
   username: string | null;
-  /** Absolute score: a non-negative integer at most Number.MAX_SAFE_INTEGER. */
+  /** The score the index orders by, highest first: a safe integer (boards that rank lowest first store minus their score). */
   score: number;
   /** When the player reached this score, in whole milliseconds since the epoch: the tie-break. */
   lastUpdatedMs: number;
@@ -56,7 +56,7 @@ export const MAX_LAST_UPDATED_MS = 999_999_999_999_999;
 export function assertRankEntry(entry: RankEntry): void {
   if (!isUserId(entry.userId)) throw new RangeError(`userId must be ${USER_ID_RULE}`);
   if (entry.username !== null && typeof entry.username !== 'string') throw new RangeError('username must be a string or null');
-  if (!Number.isSafeInteger(entry.score) || entry.score < 0) throw new RangeError('score must be a non-negative safe integer');
+  if (!Number.isSafeInteger(entry.score)) throw new RangeError('score must be a safe integer');
   if (!Number.isSafeInteger(entry.lastUpdatedMs) || entry.lastUpdatedMs < 0 || entry.lastUpdatedMs > MAX_LAST_UPDATED_MS) {
     throw new RangeError('lastUpdatedMs must be an integer in 0..999999999999999');
   }

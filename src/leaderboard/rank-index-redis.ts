@@ -10,7 +10,7 @@ import type { RankChange, RankIndex } from './rank-index.js';
  *                     Equal scores are ordered by member bytes, i.e. earlier time first, then user
  *                     id ascending, so ascending ZRANGE/ZRANK order is exactly `compareEntries`.
  *                     -score is exact: every integer up to 2^53 is a double.
- *   lb:{b}:h          hash userId -> `version|score|lastUpdatedMs(15 digits)|username`. The username
+ *   lb:{b}:h          hash userId -> `version|score|lastUpdatedMs(15 digits)|username` (score may be negative). The username
  *                     comes last so it may contain `|`; a null username has no fourth field at all
  *                     (`1|10|000000000000005`), an empty one has an empty fourth field (`...005|`).
  *                     The hash lets a script find (and remove) a player's current member.
@@ -24,14 +24,15 @@ import type { RankChange, RankIndex } from './rank-index.js';
 
 const LUA_HELPERS = `
 local function memberOf(details, userId)
-  return string.match(details, '^%d+|%d+|(%d+)') .. ':' .. userId
+  return string.match(details, '^%d+|%-?%d+|(%d+)') .. ':' .. userId
 end
 local function versionOf(details)
   return tonumber(string.match(details, '^(%d+)|'))
 end
 local function negScoreOf(details)
-  local score = string.match(details, '^%d+|(%d+)|')
+  local score = string.match(details, '^%d+|(%-?%d+)|')
   if score == '0' then return '0' end
+  if string.sub(score, 1, 1) == '-' then return string.sub(score, 2) end
   return '-' .. score
 end
 local function touch(rb, t, userId, ttlMs)
@@ -436,7 +437,7 @@ function encodeEntry(entry: RankEntry): EncodedEntry {
   return {
     version: String(entry.version),
     // '-0' would be stored as the double -0: equal to 0, but printed differently.
-    negScore: entry.score === 0 ? '0' : `-${score}`,
+    negScore: entry.score === 0 ? '0' : entry.score < 0 ? score.slice(1) : `-${score}`,
     member: `${time}:${entry.userId}`,
     details: `${entry.version}|${score}|${time}${username}`,
   };

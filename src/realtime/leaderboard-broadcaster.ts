@@ -50,6 +50,7 @@ export class LeaderboardBroadcaster {
   private localDirty = false;
   /** When the last flush started, when the last send ended and how long it took (ms, monotonic clock). */
   private lastFlushAtMs = Number.NEGATIVE_INFINITY;
+  private lastSendStartMs = Number.NEGATIVE_INFINITY;
   private lastSendEndMs = 0;
   private lastSendCostMs = 0;
   private lastSent: TopSnapshot = { entries: [], changedAtMs: -1 };
@@ -123,7 +124,13 @@ export class LeaderboardBroadcaster {
   /** How long until the next flush may start: one interval after the last, and the last send's cost after it ended. */
   private dueInMs(): number {
     const now = performance.now();
-    return Math.max(0, this.lastFlushAtMs + this.options.intervalMs - now, this.lastSendCostMs - (now - this.lastSendEndMs));
+    // From the last send too, not only the last flush: a slow read of the top must not bring two sends closer.
+    return Math.max(
+      0,
+      this.lastFlushAtMs + this.options.intervalMs - now,
+      this.lastSendStartMs + this.options.intervalMs - now,
+      this.lastSendCostMs - (now - this.lastSendEndMs),
+    );
   }
 
   private async flush(): Promise<void> {
@@ -148,6 +155,7 @@ export class LeaderboardBroadcaster {
         this.lastSent = snapshot;
         this.seq += 1;
         const started = performance.now();
+        this.lastSendStartMs = started;
         this.options.send(snapshot, this.seq, this.cause);
         this.lastSendEndMs = performance.now();
         this.lastSendCostMs = this.lastSendEndMs - started;

@@ -129,7 +129,16 @@ describe('scoreboard migrate on PostgreSQL', { skip: SKIP_POSTGRES }, () => {
       await client.connect();
       const { rows } = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
       await client.end();
-      assert.deepEqual(rows.map((r) => r.table_name), ['schema_migrations', 'score_history', 'scores', 'suspicious_activity', 'users']);
+      assert.deepEqual(rows.map((r) => r.table_name), [
+        'board_catalogue',
+        'board_entries',
+        'boards',
+        'schema_migrations',
+        'score_history',
+        'scores',
+        'suspicious_activity',
+        'users',
+      ]);
     } finally {
       await database.cleanup();
     }

@@ -98,7 +98,7 @@ export function rankIndexContract(
       assert.equal((await index.rankOf(board, 'y'))?.score, 20);
       assert.deepEqual(await index.upsertMany(board, []), []);
       // One bad entry: nothing of the call is written.
-      await assert.rejects(index.upsertMany(board, [entry('w', 99, T0, 1), entry('bad', -1)]), RangeError);
+      await assert.rejects(index.upsertMany(board, [entry('w', 99, T0, 1), entry('bad', 1.5)]), RangeError);
       assert.equal(await index.rankOf(board, 'w'), null);
       // The same player twice in one call: the second write is judged against the first.
       const twice = await index.upsertMany(board, [entry('v', 40, T0, 1), entry('v', 50, T0 + 2, 2)]);
@@ -243,6 +243,19 @@ export function rankIndexContract(
       assert.equal((await index.rankOf(board, 'max-1'))?.score, max - 1);
     });
 
+    it('orders negative scores too, down to -(2^53 - 1), exactly', async () => {
+      const min = -Number.MAX_SAFE_INTEGER;
+      const entries = [entry('pos', 5, T0), entry('zero', 0, T0), entry('minus-1', -1, T0), entry('minus-1-later', -1, T0 + 1), entry('min', min, T0)];
+      for (const e of shuffle([...entries], prng(11))) await index.upsert(board, e);
+      assert.deepEqual(await index.top(board, 0, 10), ranked(entries));
+      assert.equal((await index.rankOf(board, 'min'))?.score, min);
+      // A write moving a player across zero, both ways.
+      await index.upsert(board, entry('pos', -7, T0 + 5, 2));
+      await index.upsert(board, entry('min', 3, T0 + 6, 2));
+      assert.deepEqual(await userIds(), ['min', 'zero', 'minus-1', 'minus-1-later', 'pos']);
+      assert.equal((await index.rankOf(board, 'pos'))?.score, -7);
+    });
+
     it('keeps boards independent', async () => {
       const other = `${board}-other`;
       await index.upsert(board, entry('a', 10));
@@ -380,7 +393,7 @@ export function rankIndexContract(
     });
 
     it('rejects entries it cannot order exactly', async () => {
-      await assert.rejects(index.upsert(board, entry('a', -1)), RangeError);
+      await assert.rejects(index.upsert(board, entry('a', -Number.MAX_SAFE_INTEGER - 1)), RangeError);
       await assert.rejects(index.upsert(board, entry('a', 1.5)), RangeError);
       await assert.rejects(index.upsert(board, entry('a', Number.MAX_SAFE_INTEGER + 1)), RangeError);
       await assert.rejects(index.upsert(board, entry('a', Number.NaN)), RangeError);

@@ -9,7 +9,7 @@ import type { SqlClient } from '../../src/db/sql-client.js';
 import { createTestDatabase, SKIP_POSTGRES } from '../helpers/services.js';
 
 const PLAYERS = 5_000;
-const TABLES = new Set(['users', 'scores', 'score_history']);
+const TABLES = new Set(['users', 'scores', 'score_history', 'board_entries']);
 
 /** A client that remembers the text and parameters of every named (prepared) statement it ran. */
 function recording(sql: SqlClient): { sql: SqlClient; statements: Map<string, { text: string; params: readonly unknown[] }> } {
@@ -50,9 +50,12 @@ function planContract(name: string, open: () => Promise<{ sql: SqlClient; cleanu
       await sql.exec(`
         INSERT INTO users (id, username) SELECT 'p' || g, 'P' || g FROM generate_series(1, ${PLAYERS}) g;
         INSERT INTO scores (user_id, score, last_updated, total_actions) SELECT 'p' || g, g, now(), 1 FROM generate_series(1, ${PLAYERS}) g;
+        INSERT INTO board_entries (board_id, period_id, user_id, score, order_score, last_updated, version)
+       SELECT 'global', 'all', user_id, score, -score, last_updated, total_actions FROM scores;
         INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after)
           SELECT 'p' || g, gen_random_uuid(), 'TASK_COMPLETE', g, 0, g FROM generate_series(1, ${PLAYERS}) g;
-        ANALYZE users; ANALYZE scores; ANALYZE score_history;`);
+        INSERT INTO boards (id, title) VALUES ('daily', 'Daily'), ('weekly', 'Weekly');
+        ANALYZE users; ANALYZE scores; ANALYZE score_history; ANALYZE board_entries;`);
     });
     after(async () => {
       await sql.close();
@@ -71,6 +74,11 @@ function planContract(name: string, open: () => Promise<{ sql: SqlClient; cleanu
         minDurationMs: 0,
         ipAddress: '203.0.113.9',
         userAgent: 'plan',
+        // A daily and a weekly board fed besides global: their entries are written in the same statement.
+        boards: [
+          { boardId: 'daily', periodId: '2026-12-02T00:00:00.000Z', sortOrder: 'desc' as const },
+          { boardId: 'weekly', periodId: '2026-11-30T00:00:00.000Z', sortOrder: 'desc' as const },
+        ],
       }));
       const results = await store.applyUpdates(updates);
       assert.deepEqual(results.map((result) => result.ok && result.value.kind), updates.map(() => 'applied'));

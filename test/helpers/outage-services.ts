@@ -618,6 +618,9 @@ export class SqlProbe {
        FROM generate_series(1, $1::int) g, LATERAL (SELECT date_trunc('milliseconds', now()) - g * interval '1 millisecond' AS t) x`,
       [count],
     );
+    // The global board's entries mirror the scores rows.
+    await this.pool.query(`INSERT INTO board_entries (board_id, period_id, user_id, score, order_score, last_updated, version)
+       SELECT 'global', 'all', user_id, score, -score, last_updated, total_actions FROM scores WHERE user_id LIKE 'bulk-%'`);
   }
 
   async close(): Promise<void> {

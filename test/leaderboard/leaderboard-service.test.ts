@@ -1,8 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import type { ScoreStore } from '../../src/db/score-store.js';
-import { LeaderboardService } from '../../src/leaderboard/leaderboard-service.js';
+import { LeaderboardService, type RankedEntriesSource } from '../../src/leaderboard/leaderboard-service.js';
 import type { RankEntry, RankedEntry } from '../../src/leaderboard/rank-entry.js';
 import { RebuildGuardedRankIndex } from '../../src/leaderboard/rank-index-guarded.js';
 import { MemoryRankIndex } from '../../src/leaderboard/rank-index-memory.js';
@@ -29,8 +28,8 @@ class HeldReads extends RebuildGuardedRankIndex {
   }
 }
 
-const store = new Proxy({} as ScoreStore, {
-  get: (_target, name) => () => Promise.reject(new Error(`the store is not used on this path (${String(name)})`)),
+const entries = new Proxy({} as RankedEntriesSource, {
+  get: (_target, name) => () => Promise.reject(new Error(`SQL is not used on this path (${String(name)})`)),
 });
 const entry = (userId: string, score: number, version = 1): RankEntry => ({ userId, username: null, score, lastUpdatedMs: 1000 + version, version });
 const ids = (entries: readonly RankedEntry[]) => entries.map((e) => e.userId);
@@ -39,7 +38,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 async function setUp() {
   const index = new HeldReads(new MemoryRankIndex());
   await index.replaceAll('global', (async function* () {})());
-  const leaderboard = new LeaderboardService({ rankIndex: index, store, log: pino({ level: 'silent' }) });
+  const leaderboard = new LeaderboardService({ rankIndex: index, entries, log: pino({ level: 'silent' }) });
   return { index, leaderboard };
 }
 

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { migrate } from '../../src/db/migrations.js';
-import { ScoreStore } from '../../src/db/score-store.js';
+import { BoardStore } from '../../src/db/board-store.js';
 import type { SqlClient } from '../../src/db/sql-client.js';
 import { PgSqlClient } from '../../src/db/sql-client-pg.js';
 import { PgliteSqlClient } from '../../src/db/sql-client-pglite.js';
@@ -98,23 +98,30 @@ async function checkRankIndex(index: RankIndex): Promise<void> {
   for (const expected of EXPECTED) assert.equal((await index.rankOf(rebuilt, expected.userId))?.rank, expected.rank);
 }
 
+/** The same entries ranked lowest score first (a time trial), with the same tie-break. */
+const EXPECTED_ASC: RankedEntry[] = [...ENTRIES]
+  .sort((a, b) => (a.score !== b.score ? a.score - b.score : compareEntries({ ...a, score: 0 }, { ...b, score: 0 })))
+  .map((entry, i) => ({ ...entry, rank: i + 1 }));
+
+/** Stores the entries on a `desc` and an `asc` board, then reads them back through every SQL read of the board store. */
 async function checkSql(sql: SqlClient): Promise<void> {
   await migrate(sql);
-  const rows = JSON.stringify(ENTRIES);
   await sql.query(
     `INSERT INTO users (id, username) SELECT x.id, x.username FROM jsonb_to_recordset($1::jsonb) AS x(id text, username text)`,
     [JSON.stringify(ENTRIES.map((e) => ({ id: e.userId, username: e.username })))],
   );
-  await sql.query(
-    `INSERT INTO scores (user_id, score, last_updated, total_actions)
-     SELECT x."userId", x.score, to_timestamp(x."lastUpdatedMs" / 1000.0), x.version
-     FROM jsonb_to_recordset($1::jsonb) AS x("userId" text, score bigint, "lastUpdatedMs" bigint, version bigint)`,
-    [rows],
-  );
-
+  await sql.query(`INSERT INTO boards (id, title, sort_order) VALUES ('trial', 'Trial', 'asc')`);
+  for (const [boardId, sign] of [['global', -1], ['trial', 1]] as const) {
+    await sql.query(
+      `INSERT INTO board_entries (board_id, period_id, user_id, score, order_score, last_updated, version)
+       SELECT $2, 'all', x."userId", x.score, $3::bigint * x.score, to_timestamp(x."lastUpdatedMs" / 1000.0), x.version
+       FROM jsonb_to_recordset($1::jsonb) AS x("userId" text, score bigint, "lastUpdatedMs" bigint, version bigint)`,
+      [JSON.stringify(ENTRIES), boardId, sign],
+    );
+  }
   // The stored time round-trips to the same millisecond, and the score stays exact.
   const stored = await sql.query(
-    `SELECT user_id, score, (extract(epoch FROM last_updated) * 1000)::bigint AS ms FROM scores`,
+    `SELECT user_id, score, (extract(epoch FROM last_updated) * 1000)::bigint AS ms FROM board_entries WHERE board_id = 'global'`,
   );
   assert.equal(stored.length, ENTRIES.length);
   const byId = new Map(stored.map((row) => [row.user_id as string, row]));
@@ -122,12 +129,26 @@ async function checkSql(sql: SqlClient): Promise<void> {
     assert.equal(byId.get(entry.userId)?.ms, entry.lastUpdatedMs, `${entry.userId}'s last_updated round-trips`);
     assert.equal(byId.get(entry.userId)?.score, entry.score, `${entry.userId}'s score round-trips`);
   }
-
-  const store = new ScoreStore(sql);
-  assert.deepEqual(await store.leaderboardPage(0, 1000), EXPECTED);
-  assert.deepEqual(await allPages((offset, limit) => store.leaderboardPage(offset, limit), 37), EXPECTED);
-  for (const expected of EXPECTED) assert.equal(await store.rankOf(expected), expected.rank, `SQL rankOf ${expected.userId}`);
-  assert.equal(await store.countPlayers(), ENTRIES.length);
+  const boards = new BoardStore(sql);
+  for (const [boardId, order, expected] of [['global', 'desc', EXPECTED], ['trial', 'asc', EXPECTED_ASC]] as const) {
+    const ref = { boardId, periodId: 'all' };
+    const ranked = (entries: RankEntry[], offset: number) => entries.map((entry, i) => ({ ...entry, rank: offset + i + 1 }));
+    assert.deepEqual(ranked(await boards.pageAt(ref, 0, 1000), 0), expected, `${boardId}: one page`);
+    assert.deepEqual(await allPages(async (offset, limit) => ranked(await boards.pageAt(ref, offset, limit), offset), 37), expected, `${boardId}: offset pages`);
+    // Keyset pages, as cursors walk them: each page starts right after the last entry of the one before.
+    const walked: RankEntry[] = [];
+    for (let page = await boards.page(ref, order, null, 37); page.length > 0; ) {
+      walked.push(...page);
+      const last = page[page.length - 1]!;
+      page = await boards.page(ref, order, { orderScore: order === 'desc' ? -last.score : last.score, lastUpdatedMs: last.lastUpdatedMs, userId: last.userId }, 37);
+    }
+    assert.deepEqual(ranked(walked, 0), expected, `${boardId}: keyset pages`);
+    for (const entry of expected) {
+      const position = { orderScore: order === 'desc' ? -entry.score : entry.score, lastUpdatedMs: entry.lastUpdatedMs, userId: entry.userId };
+      assert.equal((await boards.countBefore(ref, position)) + 1, entry.rank, `${boardId}: SQL rank of ${entry.userId}`);
+    }
+    assert.equal(await boards.count(ref), ENTRIES.length);
+  }
 }
 
 describe('one leaderboard order in every backend', () => {
@@ -144,7 +165,7 @@ describe('one leaderboard order in every backend', () => {
     }
   });
 
-  it('sql (PGlite): leaderboardPage and rankOf follow compareEntries in full', async () => {
+  it('sql (PGlite): board pages, keyset pages and ranks follow the order in full, both ways', async () => {
     const sql = await PgliteSqlClient.open({ dataDir: 'memory://' });
     try {
       await checkSql(sql);
@@ -153,7 +174,7 @@ describe('one leaderboard order in every backend', () => {
     }
   });
 
-  it('sql (PostgreSQL): leaderboardPage and rankOf follow compareEntries in full', { skip: SKIP_POSTGRES }, async () => {
+  it('sql (PostgreSQL): board pages, keyset pages and ranks follow the order in full, both ways', { skip: SKIP_POSTGRES }, async () => {
     const database = await createTestDatabase();
     const sql = new PgSqlClient({ url: database.url, poolSize: 4 });
     try {

@@ -29,6 +29,8 @@ describe('starting on a board whose rebuild takes longer than start may wait', (
     const backends = await createBackends(config);
     await backends.sql.query(`INSERT INTO users (id, username) SELECT 'p' || g, 'Player ' || g FROM generate_series(1, 50) g`);
     await backends.sql.query(`INSERT INTO scores (user_id, score, last_updated, total_actions) SELECT 'p' || g, g * 10, now(), 1 FROM generate_series(1, 50) g`);
+    await backends.sql.query(`INSERT INTO board_entries (board_id, period_id, user_id, score, order_score, last_updated, version)
+       SELECT 'global', 'all', user_id, score, -score, last_updated, total_actions FROM scores`);
     backends.rankIndex = new RebuildGuardedRankIndex(slowToRebuild(new MemoryRankIndex(), 7000));
     const app = await buildApp(config, backends);
     try {
