@@ -1,3 +1,5 @@
+import { AppError } from './errors.js';
+
 /**
  * Action ids are UUIDs in their canonical text form only (8-4-4-4-12 hex digits, either case): the
  * one form every store reads the same way. The `uuid` format of JSON Schema validators also takes
@@ -16,3 +18,26 @@ export const ACTION_ID_SCHEMA = {
   maxLength: 36,
   description: 'A UUID in canonical form (8-4-4-4-12 hex digits), unique per action: a replay of it is refused (409)',
 } as const;
+
+/** What the replay cache holds for an applied action id (score updates and board submissions share them). */
+export interface AppliedAction {
+  userId: string;
+  newScore: number;
+  appliedAtMs: number;
+}
+
+/** How long an applied action id stays in the replay cache; the database's unique index is the truth after that. */
+export const PROCESSED_ACTION_TTL_SEC = 3600;
+
+/** The replay cache key of an action id: one namespace for score updates and board submissions. */
+export function replayKey(actionId: string): string {
+  return `action:${actionId.toLowerCase()}`;
+}
+
+/** 409 DUPLICATE_ACTION; the original's result is told only to the player who owns it. */
+export function duplicateAction(callerId: string, original: AppliedAction | null): AppError {
+  const owned = original !== null && original.userId === callerId;
+  return new AppError('DUPLICATE_ACTION', 'This actionId has already been applied', {
+    details: owned ? { userId: original.userId, newScore: original.newScore, appliedAt: new Date(original.appliedAtMs).toISOString() } : undefined,
+  });
+}

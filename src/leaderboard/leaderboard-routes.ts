@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { errorResponses, ok } from '../http/envelope.js';
+import { matchesEtag } from '../http/etag.js';
 import { ChangesData, ChangesQuery, LeaderboardData, LeaderboardQuery } from './leaderboard-schemas.js';
 import type { LeaderboardPage, LeaderboardService, TopSnapshot } from './leaderboard-service.js';
 import { toLeaderboardEntry, type RankedEntry } from './rank-entry.js';
@@ -20,15 +20,6 @@ function etagOf(entries: RankedEntry[]): string {
   const hash = createHash('sha1');
   for (const entry of entries) hash.update(`${entry.rank}\u0000${entry.userId}\u0000${entry.username ?? ''}\u0000${entry.score}\u0000${entry.lastUpdatedMs}\u0001`);
   return `"${hash.digest('base64url')}"`;
-}
-
-function matchesEtag(request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match'];
-  if (!header) return false;
-  return header.split(',').some((candidate) => {
-    const value = candidate.trim();
-    return value === '*' || value === etag || value === `W/${etag}`;
-  });
 }
 
 /** A page of the top as sent: its ETag and its entries' JSON, made once per snapshot and size. */

@@ -93,10 +93,29 @@ export async function createTestApp(mode: TestMode, env: Record<string, string> 
     baseEnv.REDIS_URL = TEST_REDIS_URL!;
     baseEnv.REDIS_KEY_PREFIX = redis.keyPrefix;
   }
-  const config = loadConfig({ ...baseEnv, ...env });
-  const backends = await createBackends(config);
-  const app = await buildApp(config, backends, options.logger ? { logger: options.logger } : {});
-  await app.ready();
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  let config: Config;
+  let backends: Backends;
+  let app: FastifyInstance | undefined;
+  try {
+    config = loadConfig({ ...baseEnv, ...env });
+    backends = await createBackends(config);
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  try {
+    app = await buildApp(config, backends, options.logger ? { logger: options.logger } : {});
+    await app.ready();
+  } catch (error) {
+    // A start that fails (a refused BOARDS_CONFIG, say) must not leave pools and timers behind.
+    await app?.close().catch(() => undefined);
+    await backends.close().catch(() => undefined);
+    await cleanUp();
+    throw error;
+  }
   const signer = createTokenSigner(TEST_JWT_SECRET, '1h');
   const tokens = new Map<string, string>();
   const token = (userId: string, claims: Partial<TokenClaims> = {}, expiry?: string) => {
@@ -129,7 +148,7 @@ export async function createTestApp(mode: TestMode, env: Record<string, string> 
     async close() {
       await app.close();
       await backends.close();
-      for (const cleanup of cleanups.reverse()) await cleanup();
+      await cleanUp();
     },
   };
 }
