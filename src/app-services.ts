@@ -1,6 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Backends } from './backends.js';
-import type { Config } from './config.js';
+import { BoardCatalogue, FixedFieldError } from './boards/board-catalogue.js';
+import { ActionBoardFeed } from './boards/board-feed.js';
+import { BoardMaintenance } from './boards/board-maintenance.js';
+import { BoardModeration } from './boards/board-moderation.js';
+import { BoardRankings } from './boards/board-rankings.js';
+import { BoardReads } from './boards/board-reads.js';
+import { BoardSubmissions } from './boards/board-submissions.js';
+import { RankCursors } from './boards/rank-cursor.js';
+import { actionNamesOf } from './scores/action-catalogue.js';
+import { StartupError, type Config } from './config.js';
 import { AccountStatus } from './integrity/account-status.js';
 import { AlertWebhook } from './integrity/alert-webhook.js';
 import { IntegrityService } from './integrity/integrity-service.js';
@@ -22,6 +31,41 @@ export interface AppServices {
   accounts: AccountStatus;
   erasure: UserErasure;
   userExports: UserExportService;
+  boards: BoardServices;
+}
+
+/** The boards domain: definitions, rankings per period, direct submissions, reads, moderation. */
+export interface BoardServices {
+  catalogue: BoardCatalogue;
+  rankings: BoardRankings;
+  submissions: BoardSubmissions;
+  reads: BoardReads;
+  moderation: BoardModeration;
+  maintenance: BoardMaintenance;
+}
+
+function buildBoards(config: Config, backends: Backends, log: FastifyBaseLogger, leaderboard: LeaderboardService, users: UserProvisioner): BoardServices {
+  const { stores } = backends;
+  const catalogue = new BoardCatalogue({ repository: stores.boards, actions: actionNamesOf(config.actions), log });
+  const rankings = new BoardRankings({ catalogue, rankIndex: backends.rankIndex, entries: stores.boards, global: leaderboard, log });
+  const submissions = new BoardSubmissions({
+    catalogue,
+    rankings,
+    repository: stores.boards,
+    users,
+    replayCache: backends.replayCache,
+    lookups: {
+      appliedAction: (actionId) => stores.scores.findAction(actionId),
+      isFrozen: async (userId) => (await stores.users.userRow(userId))?.status === 'frozen',
+    },
+    hmacSecretKey: config.hmacSecretKey!,
+    timestampToleranceMs: config.timestampToleranceMs,
+    log,
+    writeConcurrency: backends.sql.kind === 'pglite' ? 1 : 2,
+  });
+  const reads = new BoardReads({ catalogue, rankings, repository: stores.boards, cursors: new RankCursors(config.hmacSecretKey!) });
+  const maintenance = new BoardMaintenance({ catalogue, rankings, repository: stores.boards, log });
+  return { catalogue, rankings, submissions, reads, moderation: new BoardModeration(stores.boards, rankings), maintenance };
 }
 
 /**
@@ -33,6 +77,7 @@ export function buildServices(config: Config, backends: Backends, log: FastifyBa
   const { stores } = backends;
   const users = new UserProvisioner({ store: stores.users });
   const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, entries: stores.boards, log });
+  const boards = buildBoards(config, backends, log, leaderboard, users);
   const scores = new ScoreService({
     actions: config.actions,
     timestampToleranceMs: config.timestampToleranceMs,
@@ -50,6 +95,7 @@ export function buildServices(config: Config, backends: Backends, log: FastifyBa
     // Two batches in flight keep PostgreSQL busy while the next one gathers; more only makes the
     // batches smaller (each statement costs ~2 ms of fixed work). PGlite is one connection.
     writeConcurrency: backends.sql.kind === 'pglite' ? 1 : 2,
+    boards: new ActionBoardFeed(boards.catalogue, boards.rankings),
   });
   const players = new PlayerLookup({ store: stores.scores, leaderboard, userCache: backends.userCache, log });
   const accounts = new AccountStatus(stores.users);
@@ -66,17 +112,42 @@ export function buildServices(config: Config, backends: Backends, log: FastifyBa
   });
   const erasure = new UserErasure(stores.users, (error) => log.warn({ err: error }, 'forgetting an erased user failed; the next rebuild repairs it'));
   const userExports = new UserExportService({ store: stores, limiter: backends.exportLimiter });
-  wire({ scores, integrity, accounts, erasure, users, players, leaderboard });
-  return { leaderboard, scores, users, players, integrity, accounts, erasure, userExports };
+  const services = { leaderboard, scores, users, players, integrity, accounts, erasure, userExports, boards };
+  wire(services);
+  return services;
 }
 
-function wire(services: Pick<AppServices, 'scores' | 'integrity' | 'accounts' | 'erasure' | 'users' | 'players' | 'leaderboard'>): void {
-  const { scores, integrity, accounts, erasure, users, players, leaderboard } = services;
+function wire(services: AppServices): void {
+  const { scores, integrity, accounts, erasure, users, players, leaderboard, boards } = services;
   scores.on('attempt', (attempt) => integrity.observe(attempt));
+  boards.submissions.on('attempt', (attempt) => integrity.observe(attempt));
+  boards.moderation.onRemoved(({ userId }) => players.forget(userId));
+  // Before the admin's answer: the ranks have closed up (or opened again) when it arrives.
+  accounts.onChange(async (change) => {
+    if (change.status === 'frozen' && change.hidden) await boards.moderation.setHidden(change.userId, true);
+    if (change.status === 'active') await boards.moderation.setHidden(change.userId, false);
+  });
+  erasure.onErased((userId) => boards.moderation.erased(userId));
   scores.usePenalties(integrity.isPenalized);
   accounts.onChange(({ userId }) => players.forget(userId));
   erasure.onErased((userId) => users.forget(userId));
   erasure.onErased((userId) => integrity.forget(userId));
   erasure.onErased((userId) => players.forget(userId));
-  erasure.onErased((userId) => leaderboard.remove(userId));
+}
+
+/**
+ * Loads the catalogue and applies `BOARDS_CONFIG` (created or updated, never deleted). A file that
+ * would change a board's fixed fields stops the start (exit 2): nothing of it is applied.
+ */
+export async function startBoards(catalogue: BoardCatalogue, file: Config['boards'], log: FastifyBaseLogger): Promise<void> {
+  await catalogue.start();
+  if (!file) return;
+  try {
+    const applied = await catalogue.apply(file.definitions);
+    log.info({ file: file.file, ...applied }, 'BOARDS_CONFIG applied');
+  } catch (error) {
+    catalogue.stop();
+    if (error instanceof FixedFieldError) throw new StartupError(`BOARDS_CONFIG (${file.file}): ${error.message}`, 2, { cause: error });
+    throw error;
+  }
 }

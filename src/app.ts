@@ -6,8 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createAuthHooks } from './auth/auth-hooks.js';
 import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
-import { buildServices, type AppServices } from './app-services.js';
-import type { LeaderboardService } from './leaderboard/leaderboard-service.js';
+import { buildServices, startBoards, type AppServices } from './app-services.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
 import { AppError } from './errors.js';
@@ -26,7 +25,9 @@ import { adminRoutes } from './integrity/admin-routes.js';
 import { userRoutes } from './users/user-routes.js';
 import { compatRoutes } from './compat/compat-routes.js';
 import { leaderboardRoutes } from './leaderboard/leaderboard-routes.js';
-import { scoreRoutes } from './scores/score-routes.js';
+import { clientAddress, scoreRoutes } from './scores/score-routes.js';
+import { boardAdminRoutes } from './boards/board-admin-routes.js';
+import { boardRoutes } from './boards/board-routes.js';
 import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -157,7 +158,16 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
 
   const log = app.log;
   const services = buildServices(config, backends, log, metrics);
-  const { leaderboard, scores, users, players, integrity, accounts, erasure, userExports } = services;
+  const { leaderboard, scores, users, players, integrity, accounts, erasure, userExports, boards } = services;
+  // The boards before anything is served: the catalogue loaded, BOARDS_CONFIG applied.
+  app.addHook('onReady', async () => {
+    await startBoards(boards.catalogue, config.boards, log);
+    boards.maintenance.start();
+  });
+  app.addHook('onClose', async () => {
+    boards.catalogue.stop();
+    await boards.maintenance.stop();
+  });
   app.addHook('onReady', () => integrity.start());
   app.addHook('onClose', () => integrity.stop());
   app.decorate('services', services);
@@ -193,13 +203,22 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(adminRoutes, { auth, flags: backends.stores.integrity, accounts, integrity });
   await app.register(userRoutes, { auth, erasure, userExports });
   await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
+  await app.register(boardRoutes, {
+    auth,
+    reads: boards.reads,
+    submissions: boards.submissions,
+    admit: (principal, ipAddress) => scores.admit(principal, ipAddress),
+    clientAddress,
+    leaderboardPublic: config.leaderboardPublic,
+  });
+  await app.register(boardAdminRoutes, { auth, catalogue: boards.catalogue, reads: boards.reads, moderation: boards.moderation });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
   realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, integrity, pubsub: backends.pubsub, log, metrics });
   metrics.watchConnections(realtime.connectionCount);
   app.decorate('realtime', realtime);
 
-  registerCacheMaintenance(app, config, backends, leaderboard);
+  registerCacheMaintenance(app, config, backends, (why) => boards.rankings.rebuildAll(why));
   return app;
 }
 
@@ -210,10 +229,10 @@ const INITIAL_REBUILD_WAIT_MS = 5000;
  * The rank index is a cache of SQL: filled at start, refilled when Redis comes back, and
  * refilled every CACHE_REFRESH_INTERVAL_MS to repair any drift.
  */
-function registerCacheMaintenance(app: FastifyInstance, config: Config, backends: Backends, leaderboard: LeaderboardService): void {
+function registerCacheMaintenance(app: FastifyInstance, config: Config, backends: Backends, rebuildAll: (why: string) => Promise<number>): void {
   let timer: NodeJS.Timeout | undefined;
   const rebuild = (why: string) =>
-    leaderboard.rebuild().catch((error: unknown) => app.log.warn({ err: error, why }, 'rank index rebuild failed'));
+    rebuildAll(why).catch((error: unknown) => app.log.warn({ err: error, why }, 'rank index rebuild failed'));
 
   app.addHook('onReady', async () => {
     // Wait for a small board; a large one (millions of players take seconds) goes on in the

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from './integrity/anomaly-detectors.js';
-import { DEFAULT_ACTIONS, parseActionCatalogue, type ActionCatalogue } from './scores/action-catalogue.js';
+import { parseBoardsFile } from './boards/board-file.js';
+import type { BoardDefinition } from './boards/board.js';
+import { actionNamesOf, DEFAULT_ACTIONS, parseActionCatalogue, type ActionCatalogue } from './scores/action-catalogue.js';
 
 export type Mode = 'embedded' | 'production';
 
@@ -48,6 +50,8 @@ export interface Config {
   exportMaxPerHour: number;
   timestampToleranceMs: number;
   actions: ActionCatalogue;
+  /** `BOARDS_CONFIG`: board definitions applied at every start (created or updated, never deleted). */
+  boards: { file: string; definitions: BoardDefinition[] } | null;
   leaderboardPublic: boolean;
   broadcastIntervalMs: number;
   /** How often signed-in players' ranks are re-read, so they hear of being overtaken. */
@@ -302,6 +306,27 @@ function redisConfig(read: EnvReader): RedisConfig | null {
   return { url: `redis://${auth}${host}:${port}/${db}`, keyPrefix, source: 'REDIS_HOST/REDIS_PORT/REDIS_PASSWORD/REDIS_DB' };
 }
 
+/** `BOARDS_CONFIG`: a JSON array of board definitions, each checked as the admin API checks one. */
+function boardsConfig(read: EnvReader, actions: ActionCatalogue): Config['boards'] {
+  const file = read.text('BOARDS_CONFIG');
+  if (!file) return null;
+  const parsed = parseBoardsFile(readBoardsFile(file, read), actionNamesOf(actions));
+  if (!parsed.ok) {
+    for (const problem of parsed.problems) read.problem(`BOARDS_CONFIG (${file}): ${problem}`);
+    return null;
+  }
+  return { file, definitions: parsed.definitions };
+}
+
+function readBoardsFile(file: string, read: EnvReader): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    read.problem(`BOARDS_CONFIG: cannot read JSON from ${file}: ${(error as Error).message}`);
+    return [];
+  }
+}
+
 function actionCatalogue(read: EnvReader): ActionCatalogue {
   const file = read.text('ACTIONS_CONFIG');
   const fallback = () => parseActionCatalogue(DEFAULT_ACTIONS, 'default actions');
@@ -355,6 +380,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     .map((origin) => origin.trim())
     .filter(Boolean);
   const maxRequests = read.integer('RATE_LIMIT_MAX_REQUESTS', 10, 1, 100_000_000);
+  const actions = actionCatalogue(read);
   const headersTimeoutMs = read.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
   const requestTimeoutMs = read.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
   if (requestTimeoutMs < headersTimeoutMs) read.problem('HTTP_REQUEST_TIMEOUT_MS must not be shorter than HTTP_HEADERS_TIMEOUT_MS');
@@ -379,7 +405,8 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     },
     exportMaxPerHour: read.integer('EXPORT_RATE_LIMIT_MAX_REQUESTS', 10, 1, 1_000_000),
     timestampToleranceMs: read.integer('TIMESTAMP_TOLERANCE_MS', 300_000, 1000, 86_400_000),
-    actions: actionCatalogue(read),
+    actions,
+    boards: boardsConfig(read, actions),
     leaderboardPublic: read.boolean('LEADERBOARD_PUBLIC', true),
     broadcastIntervalMs: read.integer('BROADCAST_INTERVAL_MS', 100, 10, 60_000),
     rankWatchIntervalMs: read.integer('RANK_WATCH_INTERVAL_MS', 1000, 50, 5000),

@@ -8,6 +8,9 @@ export const ERROR_STATUS = {
   TIMESTAMP_OUT_OF_RANGE: 400,
   DUPLICATE_ACTION: 409,
   USER_NOT_FOUND: 404,
+  BOARD_NOT_FOUND: 404,
+  PERIOD_NOT_FOUND: 404,
+  BOARD_EXISTS: 409,
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMIT_EXCEEDED: 429,
@@ -20,7 +23,7 @@ export const ERROR_STATUS = {
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** `details.reason` values of a 403 FORBIDDEN. */
-export type ForbiddenReason = 'INVALID_SIGNATURE' | 'TOO_FAST' | 'ACCOUNT_FROZEN' | 'NOT_ALLOWED';
+export type ForbiddenReason = 'INVALID_SIGNATURE' | 'TOO_FAST' | 'ACCOUNT_FROZEN' | 'BOARD_CLOSED' | 'NOT_ALLOWED';
 
 export interface AppErrorOptions {
   details?: Record<string, unknown>;

@@ -86,3 +86,19 @@ export interface BoardRepository {
   /** Every entry of a player on every board, for the export. */
   entriesOfUser(userId: string): Promise<Array<BoardEntry & BoardRef>>;
 }
+
+/** A board period an update adds its increment to. */
+export interface FedBoard {
+  boardId: string;
+  periodId: string;
+  sortOrder: 'desc' | 'asc';
+}
+
+/** A board entry as the update's statement left it. */
+export interface WrittenEntry {
+  boardId: string;
+  periodId: string;
+  score: number;
+  lastUpdatedMs: number;
+  version: number;
+}

@@ -4,12 +4,13 @@ import { createTokenSigner } from '../auth/jwt.js';
 import { USER_ID_PATTERN, USER_ID_RULE } from '../user-id.js';
 import { createBackends, openDatabase } from '../backends.js';
 import { ConfigError, loadConfig, parseDurationSec, StartupError, type Config } from '../config.js';
-import { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import { createLogger } from '../logger.js';
 import { findAction } from '../scores/action-catalogue.js';
 import { signAction } from '../scores/signature.js';
+import { signSubmission } from '../boards/board-signature.js';
 import { resolveSecrets, withSecrets } from '../secrets.js';
 import { closeOnSignals, startServer } from '../server.js';
+import { boardsCommand, rebuildCache } from './boards-command.js';
 import { CHEAT_PROFILE_NAMES, parseDurationMs, runSimulation, spreadCheaters, type CheatProfileName } from './simulate.js';
 
 const USAGE = `Usage: scoreboard <command> [options]
@@ -21,6 +22,8 @@ Commands:
                              Print a JWT signed with the configured JWT_SECRET
   sign [--action TYPE] [--score N] [--action-id UUID] [--timestamp ISO]
                              Print a score update body signed with the configured HMAC_SECRET_KEY
+  sign --board ID --score N [--action-id UUID] [--timestamp ISO]
+                             Print a signed direct submission body for POST /api/v1/boards/ID/scores
   simulate [--players 20] [--rate 5] [--url URL] [--duration 30s] [--prefix sim-]
            [--cheaters 0] [--cheat-profiles too-fast,too-regular,too-much-score,many-ips,bad-signature]
                              Simulated players post signed score updates to a running server (--rate:
@@ -29,7 +32,10 @@ Commands:
                              players spread round robin over --cheat-profiles (default all), and the
                              summary shows who the server flagged and why (many-ips sets
                              X-Forwarded-For: the server must run with TRUST_PROXY=true to see it)
-  rebuild-cache              Rebuild the rank index (Redis or memory) from the database and exit
+  rebuild-cache              Rebuild the rank index (Redis or memory) of every board from the database and exit
+  boards list                Print every board, its current period and its number of entries
+  boards apply FILE          Create or update the boards a JSON file defines (the BOARDS_CONFIG format;
+                             never deletes), through the database, as at start
 
 Configuration comes from the environment (see README); development secrets live in DATA_DIR.`;
 
@@ -102,8 +108,10 @@ function sign(args: string[]): void {
       score: { type: 'string' },
       'action-id': { type: 'string' },
       timestamp: { type: 'string' },
+      board: { type: 'string' },
     },
   });
+  if (values.board !== undefined) return signBoardSubmission(config, values.board, values);
   const actionType = values.action ?? 'TASK_COMPLETE';
   const rule = findAction(config.actions, actionType)?.rule;
   const scoreIncrement = values.score === undefined ? Math.min(10, rule?.maxScore ?? 10) : Number(values.score);
@@ -119,6 +127,15 @@ function sign(args: string[]): void {
   process.stdout.write(`${JSON.stringify(body)}\n`);
 }
 
+/** `sign --board ID --score N`: a direct submission's body (DESIGN section 11's signature). */
+function signBoardSubmission(config: Config, boardId: string, values: { score?: string; 'action-id'?: string; timestamp?: string }): void {
+  const score = values.score === undefined ? NaN : Number(values.score);
+  if (!Number.isSafeInteger(score)) fail('--score must be an integer with --board');
+  const unsigned = { actionId: values['action-id'] ?? randomUUID(), score, timestamp: values.timestamp ?? new Date().toISOString() };
+  const body = { ...unsigned, clientSignature: signSubmission(config.hmacSecretKey!, { ...unsigned, boardId }) };
+  process.stdout.write(`${JSON.stringify(body)}\n`);
+}
+
 async function migrateCommand(): Promise<void> {
   // Migrating signs nothing: production secrets are not needed for it.
   const config = loadConfig(process.env, { requireSecrets: false });
@@ -126,20 +143,6 @@ async function migrateCommand(): Promise<void> {
   const sql = await openDatabase(config, log);
   await sql.close();
   process.stdout.write(`migrations are up to date (${config.mode} mode)\n`);
-}
-
-async function rebuildCache(): Promise<void> {
-  const config = loadConfig(process.env, { requireSecrets: false });
-  const log = createLogger(config);
-  const backends = await createBackends(config, log);
-  try {
-    const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, entries: backends.stores.boards, log });
-    const count = await leaderboard.rebuild();
-    process.stdout.write(`rank index rebuilt with ${count} players\n`);
-    if (!backends.redis) process.stdout.write('(no REDIS_URL: the in-process index is rebuilt by every server at start anyway)\n');
-  } finally {
-    await backends.close();
-  }
 }
 
 async function simulate(args: string[]): Promise<void> {
@@ -248,6 +251,8 @@ export async function main(argv: string[]): Promise<void> {
         return await simulate(args);
       case 'rebuild-cache':
         return await rebuildCache();
+      case 'boards':
+        return await boardsCommand(args);
       case undefined:
       case 'help':
       case '--help':

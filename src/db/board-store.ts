@@ -26,7 +26,8 @@ function toEntry(row: Row): BoardEntry {
 }
 
 function toBoard(row: Row): Board {
-  const actions = typeof row.actions === 'string' ? JSON.parse(row.actions) : row.actions;
+  // jsonb arrives parsed from both drivers; `"all"` (a JSON string) then is the text all.
+  const actions = row.actions === 'all' || row.actions === '"all"' ? 'all' : typeof row.actions === 'string' ? JSON.parse(row.actions) : row.actions;
   const metadata = typeof row.metadata === 'string' ? JSON.parse(row.metadata) : row.metadata;
   return {
     id: row.id as string,

@@ -5,8 +5,13 @@ export interface HistoryEntry {
   actionId: string;
   actionType: string;
   scoreIncrement: number;
-  scoreBefore: number;
+  /** Null for a direct submission that made the player's first entry in its period. */
+  scoreBefore: number | null;
   scoreAfter: number;
+  /** For a direct submission: its board and period, and the score sent (null for score updates). */
+  boardId: string | null;
+  periodId: string | null;
+  submittedScore: number | null;
   ipAddress: string | null;
   userAgent: string | null;
   createdAt: Date;
@@ -27,7 +32,7 @@ export class HistoryStore {
   async history(userId: string, limit: number, beforeId: number | null): Promise<HistoryEntry[]> {
     const rows = await this.sql.query(
       `SELECT id, action_id, action_type, score_increment, score_before, score_after,
-              host(ip_address) AS ip_address, user_agent, created_at
+              host(ip_address) AS ip_address, user_agent, created_at, board_id, period_id, submitted_score
        FROM score_history WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
        ORDER BY id DESC LIMIT $3`,
       [userId, beforeId, limit],
@@ -37,8 +42,11 @@ export class HistoryStore {
       actionId: row.action_id as string,
       actionType: row.action_type as string,
       scoreIncrement: row.score_increment as number,
-      scoreBefore: row.score_before as number,
+      scoreBefore: (row.score_before as number | null) ?? null,
       scoreAfter: row.score_after as number,
+      boardId: (row.board_id as string | null) ?? null,
+      periodId: (row.period_id as string | null) ?? null,
+      submittedScore: (row.submitted_score as number | null) ?? null,
       ipAddress: (row.ip_address as string | null) ?? null,
       userAgent: (row.user_agent as string | null) ?? null,
       createdAt: row.created_at as Date,
@@ -55,7 +63,7 @@ export class HistoryStore {
   async exportPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> {
     return this.sql.query<Row & { id: number }>(
       `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
-              user_agent, created_at
+              user_agent, created_at, board_id, period_id, submitted_score
        FROM score_history WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
       [userId, page.afterId, page.upToId, page.limit],
       { name: 'export-history-page' },

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
-import { isActionId } from '../action-id.js';
+import { isActionId, type AppliedAction } from '../action-id.js';
+import type { FedBoard, WrittenEntry } from '../boards/board-repository.js';
 import { isUserId } from '../user-id.js';
+export type { FedBoard, WrittenEntry };
 import type { BatchResult } from './group-commit.js';
 import { upsertUsers, type UserProfile } from './user-store.js';
 import type { Row, SqlClient } from './sql-client.js';
@@ -22,22 +24,6 @@ export interface ScoreUpdate {
   boards?: readonly FedBoard[];
 }
 
-/** A board period an update adds its increment to. */
-export interface FedBoard {
-  boardId: string;
-  periodId: string;
-  sortOrder: 'desc' | 'asc';
-}
-
-/** A board entry as the update's statement left it. */
-export interface WrittenEntry {
-  boardId: string;
-  periodId: string;
-  score: number;
-  lastUpdatedMs: number;
-  version: number;
-}
-
 export interface AppliedUpdate {
   kind: 'applied';
   newScore: number;
@@ -50,11 +36,7 @@ export interface AppliedUpdate {
   boards: WrittenEntry[];
 }
 
-export interface AppliedAction {
-  userId: string;
-  newScore: number;
-  appliedAtMs: number;
-}
+export type { AppliedAction };
 
 export type RejectedUpdate =
   | { kind: 'duplicate'; original: AppliedAction | null }

@@ -46,7 +46,8 @@ function refuseNonFinite(validate: ValidateFunction): ValidateFunction {
  */
 export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv({ coerceTypes: false });
-  const coercing = createAjv({ coerceTypes: true });
+  // 'array': a query key given once still fills an array schema (`?userId=a` as `?userId=a&userId=b`).
+  const coercing = createAjv({ coerceTypes: 'array' });
   return ({ schema, httpPart }) =>
     httpPart === 'body' ? strict.compile(schema as object) : refuseNonFinite(coercing.compile(schema as object));
 }

@@ -69,3 +69,11 @@ export function findAction(catalogue: ActionCatalogue, actionType: string): { ty
   const rule = catalogue.get(type);
   return rule ? { type, rule } : undefined;
 }
+
+/** The catalogue as boards see it: a name's canonical form, and every name (for messages). */
+export function actionNamesOf(catalogue: ActionCatalogue): { resolve(name: string): string | undefined; names(): readonly string[] } {
+  return {
+    resolve: (name) => findAction(catalogue, name)?.type,
+    names: () => [...catalogue.keys()],
+  };
+}

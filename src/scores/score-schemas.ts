@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ACTION_ID_SCHEMA } from '../action-id.js';
+import { FedBoardData } from '../boards/board-schemas.js';
 
 export const ScoreUpdateBody = Type.Object(
   {
@@ -23,6 +24,7 @@ export const ScoreUpdateData = Type.Object({
   previousScore: Type.Integer(),
   rank: Type.Integer({ minimum: 1 }),
   timestamp: Type.String({ format: 'date-time' }),
+  boards: Type.Array(FedBoardData, { description: 'The boards besides global this update fed (DESIGN section 11); [] when none' }),
 });
 
 
@@ -50,8 +52,11 @@ export const HistoryData = Type.Object({
       actionId: Type.String(),
       actionType: Type.String(),
       scoreIncrement: Type.Integer(),
-      scoreBefore: Type.Integer(),
+      scoreBefore: Type.Union([Type.Integer(), Type.Null()], { description: 'Null for a board submission that made a first entry in its period' }),
       scoreAfter: Type.Integer(),
+      boardId: Type.Union([Type.String(), Type.Null()], { description: 'A direct board submission: its board (null for score updates)' }),
+      periodId: Type.Union([Type.String(), Type.Null()]),
+      submittedScore: Type.Union([Type.Integer(), Type.Null()], { description: 'A direct board submission: the score sent' }),
       ipAddress: Type.Union([Type.String(), Type.Null()]),
       userAgent: Type.Union([Type.String(), Type.Null()]),
       createdAt: Type.String({ format: 'date-time' }),

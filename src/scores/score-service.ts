@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
+import { duplicateAction, PROCESSED_ACTION_TTL_SEC, replayKey } from '../action-id.js';
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
 import { GroupCommit, type BatchResult } from '../db/group-commit.js';
+import type { BoardFeed, FedBoardResult } from '../boards/board-feed-port.js';
 import type { AppliedAction, AppliedUpdate, ScoreStore, ScoreUpdate, UpdateOutcome } from '../db/score-store.js';
 import { AppError, forbidden } from '../errors.js';
 import type { ScoreAttemptEvent } from '../integrity/anomaly-detectors.js';
@@ -40,6 +42,8 @@ export interface ScoreUpdateResult {
   rank: number;
   /** When the update was applied (ISO 8601). */
   timestamp: string;
+  /** The boards besides `global` the update fed, with the player's entry and rank on each. */
+  boards: FedBoardResult[];
 }
 
 /** What listeners learn of every applied update (live events, metrics, detectors). */
@@ -70,6 +74,8 @@ export interface ScoreServiceOptions {
   log: FastifyBaseLogger;
   metrics?: Metrics;
   now?: () => number;
+  /** The boards updates feed besides `global`; none when absent. */
+  boards?: BoardFeed;
   /** Group-commit batches written at once (1 where the database is one connection). @default 4 */
   writeConcurrency?: number;
 }
@@ -88,17 +94,14 @@ interface WrittenUpdate {
   /** True when the replay cache knew the action id: nothing was sent to the database. */
   fromCache: boolean;
   change?: RankChange;
+  /** The player's entries and ranks on the other boards the update fed. */
+  boards?: FedBoardResult[];
 }
 
 /** Decides whether a player's limits are tightened (a flag); the integrity service answers. */
 export type PenaltyCheck = (userId: string) => boolean;
 
-/** How long an applied action id stays in the replay cache; the database's unique index is the truth after that. */
-export const PROCESSED_ACTION_TTL_SEC = 3600;
-
-export function replayKey(actionId: string): string {
-  return `action:${actionId.toLowerCase()}`;
-}
+export { PROCESSED_ACTION_TTL_SEC, replayKey };
 
 /**
  * The write path: every check of DESIGN section 3 in its order, one atomic write, then the
@@ -191,7 +194,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       // A refusal: the replay check still comes first.
       const [cached] = await this.cachedActions([request.actionId]);
       check('replay', () => {
-        if (cached) throw duplicate(principal, cached);
+        if (cached) throw duplicateAction(principal.userId, cached);
       });
       check('claimed_duration', () => {
         throw forbidden('TOO_FAST', `This action cannot be completed in less than ${rule.minDurationMs} ms`, {
@@ -211,6 +214,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       minDurationMs: rule.minDurationMs,
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
+      boards: options.boards?.route(type, atMs) ?? [],
     };
     let submitted = update;
     let written = await this.writes.submit(submitted);
@@ -246,6 +250,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       previousScore: outcome.previousScore,
       rank,
       timestamp: appliedAt,
+      boards: written.boards ?? [],
     };
     this.emit('applied', { ...result, actionId: request.actionId, actionType: type, increment: request.scoreIncrement, previousRank });
     this.emitAttempt(principal.userId, context.ipAddress, 'applied', atMs, request.scoreIncrement, rule.maxScore);
@@ -294,8 +299,9 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
           version: outcome.totalActions,
         })),
       );
+      const boards = await this.recordBoards(applied.map(({ update, outcome }) => ({ userId: update.userId, outcome })));
       applied.forEach(({ i, outcome }, k) => {
-        results[i] = { ok: true, value: { outcome, fromCache: false, change: changes[k] } };
+        results[i] = { ok: true, value: { outcome, fromCache: false, change: changes[k], boards: boards[k] } };
       });
     } catch (error) {
       // Committed, but no rank could be read (the index and SQL both failed): the retry with the same
@@ -303,6 +309,20 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       for (const { i } of applied) results[i] = { ok: false, error };
     }
     return results;
+  }
+
+  /** Ranks the entries the batch wrote on other boards, per update; a failure costs only those ranks. */
+  private async recordBoards(applied: Array<{ userId: string; outcome: AppliedUpdate }>): Promise<FedBoardResult[][]> {
+    const feed = this.options.boards;
+    const written = applied.flatMap(({ userId, outcome }) => outcome.boards.map((entry) => ({ ...entry, userId, username: outcome.username })));
+    if (!feed || written.length === 0) return applied.map(() => []);
+    const ranked = await feed.record(written);
+    let next = 0;
+    return applied.map(({ outcome }) => {
+      const mine = ranked.slice(next, next + outcome.boards.length);
+      next += outcome.boards.length;
+      return mine;
+    });
   }
 
   private async repairAfterLostAnswer(userId: string, actionId: string, original: AppliedAction): Promise<void> {
@@ -356,15 +376,6 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
   }
 }
 
-function duplicate(principal: Principal, original: AppliedAction | null): AppError {
-  const owned = original !== null && original.userId === principal.userId;
-  return new AppError('DUPLICATE_ACTION', 'This actionId has already been applied', {
-    details: owned
-      ? { userId: original.userId, newScore: original.newScore, appliedAt: new Date(original.appliedAtMs).toISOString() }
-      : undefined,
-  });
-}
-
 /** The check a database outcome failed, if any. */
 function outcomeCheck(outcome: UpdateOutcome): FraudCheck | null {
   switch (outcome.kind) {
@@ -382,7 +393,7 @@ function outcomeCheck(outcome: UpdateOutcome): FraudCheck | null {
 function refusal(principal: Principal, outcome: Exclude<UpdateOutcome, { kind: 'applied' }>): AppError {
   switch (outcome.kind) {
     case 'duplicate':
-      return duplicate(principal, outcome.original);
+      return duplicateAction(principal.userId, outcome.original);
     case 'frozen':
       return forbidden('ACCOUNT_FROZEN', 'This account is frozen');
     case 'too-fast':

@@ -3,11 +3,13 @@ export interface ExportOpening {
   exportedAt: string;
   user: Record<string, unknown>;
   score: Record<string, unknown> | null;
+  /** Every board entry, `global` included: `{boardId, period (its id), score, lastUpdated}`. */
+  boards: readonly Record<string, unknown>[];
 }
 
 /**
  * The export document as text, a piece per page: `{"success":true,"data":{"exportedAt", "user",
- * "score", "history": [...], "suspiciousActivity": [...]}}`, the same JSON as one
+ * "score", "boards", "history": [...], "suspiciousActivity": [...]}}`, the same JSON as one
  * `JSON.stringify` of the whole would give, but never held whole in memory. A page is only asked
  * for once the previous piece has been taken, so a slow reader slows the reading of pages.
  */
@@ -17,7 +19,7 @@ export async function* exportDocument(
   suspiciousActivity: AsyncIterable<readonly unknown[]>,
 ): AsyncGenerator<string> {
   yield `{"success":true,"data":{"exportedAt":${JSON.stringify(opening.exportedAt)},"user":${JSON.stringify(opening.user)},` +
-    `"score":${JSON.stringify(opening.score)},"history":[`;
+    `"score":${JSON.stringify(opening.score)},"boards":${JSON.stringify(opening.boards)},"history":[`;
   yield* jsonListItems(history);
   yield '],"suspiciousActivity":[';
   yield* jsonListItems(suspiciousActivity);

@@ -20,6 +20,7 @@ const EXPORT_BUSY_RETRY_AFTER_SEC = 5;
 export interface ExportHead {
   user: Row;
   score: Row | null;
+  boards: Array<{ boardId: string; period: string; score: number; lastUpdated: string }>;
   /** The last history id when the export began (0: none): later rows are not part of it. */
   historyUpToId: number;
   suspiciousUpToId: number;
@@ -31,6 +32,7 @@ export interface ExportSource {
   scores: { scoreRow(userId: string): Promise<Row | null> };
   history: { lastId(userId: string): Promise<number>; exportPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> };
   integrity: { lastId(userId: string): Promise<number>; exportPage(userId: string, page: ExportPage): Promise<SuspiciousActivity[]> };
+  boards: { entriesOfUser(userId: string): Promise<Array<{ boardId: string; periodId: string; score: number; lastUpdatedMs: number }>> };
 }
 
 export interface UserExportServiceOptions {
@@ -99,8 +101,9 @@ export class UserExportService {
     const { users, scores, history, integrity } = this.store;
     // The ends first: a row written while the head is read is then not part of the export.
     const [historyUpToId, suspiciousUpToId] = await Promise.all([history.lastId(userId), integrity.lastId(userId)]);
-    const [user, score] = await Promise.all([users.userRow(userId), scores.scoreRow(userId)]);
-    return user ? { user, score, historyUpToId, suspiciousUpToId } : null;
+    const [user, score, entries] = await Promise.all([users.userRow(userId), scores.scoreRow(userId), this.store.boards.entriesOfUser(userId)]);
+    const boards = entries.map((entry) => ({ boardId: entry.boardId, period: entry.periodId, score: entry.score, lastUpdated: new Date(entry.lastUpdatedMs).toISOString() }));
+    return user ? { user, score, boards, historyUpToId, suspiciousUpToId } : null;
   }
 
   private admit(userId: string): void {
@@ -113,7 +116,7 @@ export class UserExportService {
   private stream(userId: string, head: ExportHead): Readable {
     const history = keysetPages((afterId, limit) => this.store.history.exportPage(userId, { afterId, upToId: head.historyUpToId, limit }), this.pageSize);
     const flags = keysetPages((afterId, limit) => this.store.integrity.exportPage(userId, { afterId, upToId: head.suspiciousUpToId, limit }), this.pageSize);
-    const opening = { exportedAt: new Date().toISOString(), user: head.user, score: head.score };
+    const opening = { exportedAt: new Date().toISOString(), user: head.user, score: head.score, boards: head.boards };
     // One piece buffered ahead at most: the next page is read only once the response has room.
     const document = Readable.from(exportDocument(opening, history, flags), { highWaterMark: 1 });
     const timer = setTimeout(() => document.destroy(new Error(`export still streaming after ${this.maxDurationMs} ms`)), this.maxDurationMs);

@@ -15,7 +15,7 @@ async function text(pieces: AsyncIterable<string>): Promise<string> {
 }
 
 describe('export document', () => {
-  const opening = { exportedAt: '2026-01-02T03:04:05.000Z', user: { id: 'a "quoted" \\ id', created_at: new Date(0) }, score: null };
+  const opening = { exportedAt: '2026-01-02T03:04:05.000Z', user: { id: 'a "quoted" \\ id', created_at: new Date(0) }, score: null, boards: [{ boardId: 'global', period: 'all', score: 5, lastUpdated: '2026-01-02T03:04:05.000Z' }] };
 
   it('joins into the JSON of the whole document, whatever the paging', async () => {
     const history = [{ id: 1, note: 'é' }, { id: 2, note: null }, { id: 3, note: '\u2028' }];

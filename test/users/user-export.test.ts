@@ -33,6 +33,11 @@ async function seedUser(sql: SqlClient, userId: string, rows: number): Promise<v
     [userId, rows],
   );
   await sql.query(
+    `INSERT INTO board_entries (board_id, period_id, user_id, score, order_score, last_updated)
+     VALUES ('global', 'all', $1, $2::bigint * 10, -$2::bigint * 10, date_trunc('milliseconds', now()))`,
+    [userId, rows],
+  );
+  await sql.query(
     `INSERT INTO suspicious_activity (user_id, reason, details) VALUES ($1, 'SCORE_VELOCITY', '{"z": 5.5, "window": [1, 2]}'), ($1, 'IP_BURST', '{}')`,
     [userId],
   );
@@ -43,7 +48,8 @@ async function referenceExport(sql: SqlClient, userId: string): Promise<unknown>
   const [user] = await sql.query(`SELECT id, username, email, status, frozen_reason, hidden, created_at, updated_at FROM users WHERE id = $1`, [userId]);
   const [score] = await sql.query(`SELECT score, last_updated, total_actions, first_action, last_action, action_last_at FROM scores WHERE user_id = $1`, [userId]);
   const history = await sql.query(
-    `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address, user_agent, created_at
+    `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address, user_agent, created_at,
+            board_id, period_id, submitted_score
      FROM score_history WHERE user_id = $1 ORDER BY id`,
     [userId],
   );
@@ -55,7 +61,12 @@ async function referenceExport(sql: SqlClient, userId: string): Promise<unknown>
     details: typeof row.details === 'string' ? JSON.parse(row.details) : row.details,
     createdAt: row.created_at,
   }));
-  return JSON.parse(JSON.stringify({ user, score: score ?? null, history, suspiciousActivity }));
+  const entries = await sql.query(
+    `SELECT board_id, period_id, score, last_updated FROM board_entries WHERE user_id = $1 ORDER BY board_id, period_id`,
+    [userId],
+  );
+  const boards = entries.map((row) => ({ boardId: row.board_id, period: row.period_id, score: Number(row.score), lastUpdated: new Date(row.last_updated as string).toISOString() }));
+  return JSON.parse(JSON.stringify({ user, score: score ?? null, boards, history, suspiciousActivity }));
 }
 
 interface Download {
@@ -119,7 +130,7 @@ for (const { mode, skip } of MODES) {
       const document = JSON.parse(res.body) as { success: boolean; data: Record<string, unknown> };
       assert.deepEqual(Object.keys(document), ['success', 'data']);
       assert.equal(document.success, true);
-      assert.deepEqual(Object.keys(document.data), ['exportedAt', 'user', 'score', 'history', 'suspiciousActivity']);
+      assert.deepEqual(Object.keys(document.data), ['exportedAt', 'user', 'score', 'boards', 'history', 'suspiciousActivity']);
       assert.equal(new Date(document.data.exportedAt as string).toISOString(), document.data.exportedAt);
       const { exportedAt: _, ...data } = document.data;
       assert.deepEqual(data, await referenceExport(t.backends.sql, 'archivist'));

@@ -1,0 +1,150 @@
+import { AppError } from '../errors.js';
+import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import type { BoardCatalogue } from './board-catalogue.js';
+import { boardJson, entryJson, periodJson } from './board-json.js';
+import { isKept, periodNotFound, resolvePeriod } from './board-period-query.js';
+import { PERIOD_ID_PATTERN, type Period } from './board-periods.js';
+import type { BoardRankings } from './board-rankings.js';
+import type { BoardEntry, BoardRepository, EntryPosition } from './board-repository.js';
+import type { RankCursors } from './rank-cursor.js';
+import type { Board, BoardRef } from './board.js';
+
+export interface BoardReadsOptions {
+  catalogue: BoardCatalogue;
+  rankings: BoardRankings;
+  repository: Pick<BoardRepository, 'page' | 'pageBefore' | 'entriesOf' | 'periodIds' | 'count'>;
+  cursors: RankCursors;
+}
+
+function badQuery(field: string, message: string): AppError {
+  return new AppError('INVALID_REQUEST', `${field} ${message}`, { details: { part: 'querystring', fields: [{ field, message }] } });
+}
+
+function positionOf(board: Board, entry: BoardEntry): EntryPosition {
+  return { orderScore: board.sortOrder === 'desc' ? -entry.score : entry.score, lastUpdatedMs: entry.lastUpdatedMs, userId: entry.userId };
+}
+
+const ranked = (entry: BoardEntry, rank: number): RankedEntry => ({ ...entry, rank });
+const refOf = (board: Board, period: Period): BoardRef => ({ boardId: board.id, periodId: period.id });
+
+/**
+ * The read routes of DESIGN section 11. Pages go by keyset in SQL (a cursor names the last entry's
+ * place, so a page 900,000 entries deep costs what the first costs); a player's rank and the counts
+ * come from the rank index of the current period, or SQL for ended periods.
+ */
+export class BoardReads {
+  constructor(private readonly options: BoardReadsOptions) {}
+
+  /** The board, or 404; and the period a query names, or 404/400. */
+  locate(boardId: string, asked?: string): { board: Board; period: Period } {
+    const { catalogue, rankings } = this.options;
+    const board = catalogue.require(boardId);
+    const current = rankings.current(board).period;
+    return { board, period: resolvePeriod(board, current, catalogue.scheduleOf(board), asked) };
+  }
+
+  async describe(board: Board) {
+    const { period, ranking } = this.options.rankings.current(board);
+    return boardJson(board, period, await ranking.count());
+  }
+
+  async list() {
+    return { boards: await Promise.all(this.options.catalogue.list().map((board) => this.describe(board))) };
+  }
+
+  async entries(boardId: string, query: { period?: string; limit: number; cursor?: string }) {
+    const { board, period } = this.locate(boardId, query.period);
+    const ref = refOf(board, period);
+    let after: (EntryPosition & { rank: number }) | null = null;
+    if (query.cursor !== undefined) {
+      after = this.options.cursors.decode(query.cursor, ref);
+      if (!after) throw badQuery('cursor', 'is not a cursor of this board and period');
+    }
+    const [rows, totalEntries] = await Promise.all([
+      this.options.repository.page(ref, board.sortOrder, after, query.limit + 1),
+      this.options.rankings.of(board, period).count(),
+    ]);
+    const firstRank = after ? after.rank + 1 : 1;
+    const entries = rows.slice(0, query.limit).map((entry, i) => ranked(entry, firstRank + i));
+    const last = entries[entries.length - 1];
+    const nextCursor = rows.length > query.limit && last ? this.options.cursors.encode({ ...ref, ...positionOf(board, last), rank: last.rank }) : null;
+    return { boardId: board.id, period: periodJson(period), entries: entries.map(entryJson), totalEntries, nextCursor };
+  }
+
+  /** The entries of these players (a friends view), in board order, each with its rank. */
+  async friends(boardId: string, query: { period?: string; userId: readonly string[]; cursor?: string }) {
+    if (query.cursor !== undefined) throw badQuery('cursor', 'cannot be combined with userId');
+    const { board, period } = this.locate(boardId, query.period);
+    const ranking = this.options.rankings.of(board, period);
+    const ids = [...new Set(query.userId)];
+    const [rows, totalEntries] = await Promise.all([this.options.repository.entriesOf(refOf(board, period), ids), ranking.count()]);
+    const entries = await Promise.all(rows.map(async (entry) => ranked(entry, await ranking.rankOf(entry.userId, entry))));
+    entries.sort((a, b) => a.rank - b.rank);
+    return { boardId: board.id, period: periodJson(period), entries: entries.map(entryJson), totalEntries, nextCursor: null };
+  }
+
+  async entry(boardId: string, userId: string, asked?: string) {
+    const { board, period, entry, totalEntries } = await this.entryOf(boardId, userId, asked);
+    const topPercent = Math.min(100, Math.max(1, Math.ceil((100 * entry.rank) / Math.max(totalEntries, entry.rank))));
+    return { boardId: board.id, period: periodJson(period), entry: entryJson(entry), totalEntries, topPercent };
+  }
+
+  /** `limit` consecutive entries holding the player, centred on them where the board allows. */
+  async around(boardId: string, userId: string, query: { period?: string; limit: number }) {
+    const { board, period, entry, totalEntries } = await this.entryOf(boardId, userId, query.period);
+    const ref = refOf(board, period);
+    const position = positionOf(board, entry);
+    const others = query.limit - 1;
+    const [before, after] = await Promise.all([
+      others > 0 ? this.options.repository.pageBefore(ref, board.sortOrder, position, others) : [],
+      others > 0 ? this.options.repository.page(ref, board.sortOrder, position, others) : [],
+    ]);
+    const wantBefore = Math.floor(others / 2);
+    const takeBefore = Math.min(before.length, Math.max(wantBefore, others - after.length));
+    const takeAfter = Math.min(after.length, others - takeBefore);
+    const window = [
+      ...before.slice(0, takeBefore).map((row, i) => ranked(row, entry.rank - 1 - i)).reverse(),
+      entry,
+      ...after.slice(0, takeAfter).map((row, i) => ranked(row, entry.rank + 1 + i)),
+    ];
+    return { boardId: board.id, period: periodJson(period), entries: window.map(entryJson), totalEntries };
+  }
+
+  /** The current period, then every kept period with entries, newest first, each with its top 3. */
+  async periods(boardId: string, query: { limit: number; cursor?: string }) {
+    const { catalogue, rankings, repository } = this.options;
+    const board = catalogue.require(boardId);
+    const schedule = catalogue.scheduleOf(board);
+    const current = rankings.current(board).period;
+    if (query.cursor !== undefined && (!PERIOD_ID_PATTERN.test(query.cursor) || query.cursor === 'all')) throw badQuery('cursor', 'is not a period cursor');
+    const periods: Period[] = [];
+    if (query.cursor === undefined) periods.push(current);
+    const wanted = query.limit - periods.length;
+    const beforeId = query.cursor ?? current.id;
+    const ids = schedule && wanted > 0 ? await repository.periodIds(board.id, beforeId, wanted + 1) : [];
+    for (const id of ids.slice(0, wanted)) {
+      const period = schedule!.startingExactly(new Date(id));
+      if (period && period.startsAt! < current.startsAt! && isKept(board, schedule!, period, current)) periods.push(period);
+    }
+    const described = await Promise.all(periods.map((period) => this.periodSummary(board, period)));
+    const nextCursor = ids.length > wanted && periods.length > 0 ? periods[periods.length - 1]!.id : null;
+    return { boardId: board.id, periods: described, nextCursor };
+  }
+
+  private async periodSummary(board: Board, period: Period) {
+    const ref = refOf(board, period);
+    const [top, totalEntries] = await Promise.all([this.options.repository.page(ref, board.sortOrder, null, 3), this.options.rankings.of(board, period).count()]);
+    return { ...periodJson(period), totalEntries, top: top.map((entry, i) => entryJson(ranked(entry, i + 1))) };
+  }
+
+  private async entryOf(boardId: string, userId: string, asked: string | undefined) {
+    const { board, period } = this.locate(boardId, asked);
+    const ranking = this.options.rankings.of(board, period);
+    const [rows, totalEntries] = await Promise.all([this.options.repository.entriesOf(refOf(board, period), [userId]), ranking.count()]);
+    const row = rows[0];
+    if (!row) throw new AppError('USER_NOT_FOUND', `"${userId.slice(0, 64)}" has no entry on board "${board.id}" in period ${period.id}`);
+    return { board, period, entry: ranked(row, await ranking.rankOf(userId, row)), totalEntries };
+  }
+}
+
+export { periodNotFound };
