@@ -15,6 +15,7 @@ export class RedisPubSub implements PubSub {
   private readonly keyPrefix: string;
   private readonly onError: (error: unknown) => void;
   private subscriber: Redis | null = null;
+  private closed = false;
   private readonly channels = new Map<string, Set<MessageListener>>();
 
   constructor(options: RedisPubSubOptions) {
@@ -32,6 +33,8 @@ export class RedisPubSub implements PubSub {
   }
 
   async subscribe(channel: string, listener: MessageListener): Promise<() => Promise<void>> {
+    // After close nothing may open a connection again (it would reconnect forever, holding the process).
+    if (this.closed) return async () => undefined;
     const subscriber = this.connection();
     const name = this.keyPrefix + channel;
     let listeners = this.channels.get(name);
@@ -93,6 +96,7 @@ export class RedisPubSub implements PubSub {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.channels.clear();
     this.subscriber?.disconnect();
     this.subscriber = null;

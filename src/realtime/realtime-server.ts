@@ -62,6 +62,21 @@ function legacyPayload(event: LegacyEventPayload['event'], cause: TopCause | nul
 }
 
 /**
+ * Records every connection the Socket.IO adapter opens from `redis`, so that a shutdown can close
+ * them whatever they are waiting for.
+ */
+function trackDuplicates(redis: Redis): Redis[] {
+  const clients: Redis[] = [];
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => {
+    const client = duplicate(override);
+    clients.push(client);
+    return client;
+  };
+  return clients;
+}
+
+/**
  * Socket.IO on the app's HTTP server (path `/socket.io`): authentication, rooms, the coalesced
  * top-10 broadcast and each player's own events. With Redis, the Redis streams adapter carries
  * room events to every instance and keeps connection-state recovery working across them.
@@ -69,10 +84,12 @@ function legacyPayload(event: LegacyEventPayload['event'], cause: TopCause | nul
 export async function attachRealtime(options: RealtimeOptions): Promise<RealtimeServer> {
   const { app, config, leaderboard, scores, log } = options;
   let adapterRedis: Redis | null = null;
+  let adapterClients: Redis[] = [];
   if (config.redis) {
     // Its own connection: the adapter blocks on XREAD and must queue through short outages.
     adapterRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
     adapterRedis.on('error', (error: Error) => log.debug({ err: error }, 'socket.io adapter redis error'));
+    adapterClients = trackDuplicates(adapterRedis);
   }
   const io: LiveServer = new Server(app.server, {
     path: '/socket.io',
@@ -243,6 +260,8 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     // The adapter's Redis reads stop here; the HTTP server itself is Fastify's to close.
     await io.of('/').adapter.close?.();
     adapterRedis?.disconnect();
+    // The adapter's stream reader waits for Redis while it is away and only then closes its client.
+    for (const client of adapterClients) client.disconnect();
   });
 
   return { io, connectionCount: () => io.engine.clientsCount };

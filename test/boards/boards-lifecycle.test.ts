@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { signSubmission } from '../../src/boards/board-signature.js';
+import { rankKey } from '../../src/leaderboard/ordered-rank-index.js';
 import { ConfigError, StartupError } from '../../src/config.js';
 import { migrate, readMigrations } from '../../src/db/migrations.js';
 import { PgSqlClient } from '../../src/db/sql-client-pg.js';
@@ -156,9 +157,10 @@ for (const { mode, skip } of MODES) {
   });
 }
 
-describe('periods over time (embedded)', () => {
-  it('rolls a board over at its boundary: the new period starts empty, the ended one reads as previous', { timeout: 90_000 }, async () => {
-    const t = await createTestApp('embedded');
+// Both modes at once: each waits for a minute's boundary.
+describe('periods over time', { concurrency: true }, () => {
+  for (const { mode, skip } of MODES) it(`rolls a board over at its boundary: the new period starts empty, the ended one reads as previous (${mode})`, { timeout: 90_000, skip }, async () => {
+    const t = await createTestApp(mode);
     try {
       const admin = { authorization: `Bearer ${t.token('root', { role: 'admin' })}` };
       // Far enough from a minute's end that the submissions land in this minute.
@@ -175,6 +177,12 @@ describe('periods over time (embedded)', () => {
       const now = (await getJson(t, '/api/v1/boards/minutely')).data;
       assert.equal(now.period.startsAt, started.endsAt);
       assert.equal(now.totalEntries, 0);
+      if (t.backends.redis) {
+        // The ended period's sorted set is dropped (its reads come from SQL); the new one is live.
+        const prefix = t.config.redis!.keyPrefix;
+        await waitFor(async () => (await t.backends.redis!.keys(`${prefix}*minutely@${started.id}*`)).length === 0 || undefined, 5000, 'ended set dropped');
+        assert.equal(await t.backends.rankIndex.count(rankKey('minutely', started.id)), 0);
+      }
       const previous = (await getJson(t, '/api/v1/boards/minutely/entries?period=previous')).data;
       assert.equal(previous.period.id, started.id);
       assert.deepEqual(previous.entries.map((e: { userId: string }) => e.userId), ['ben', 'ann']);
