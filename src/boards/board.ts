@@ -221,7 +221,7 @@ class FieldReader {
   instant(field: string): Date | null | undefined {
     const value = this.input[field];
     if (value === null) return null;
-    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
+    if (typeof value !== 'string' || !isCalendarInstant(value)) {
       return this.wrong(field, 'must be an ISO 8601 date-time with a time zone (e.g. 2026-12-01T00:00:00Z) or null');
     }
     return new Date(value);
@@ -263,3 +263,15 @@ export function scheduleOf(board: Pick<BoardDefinition, 'reset' | 'timezone'>): 
 }
 
 export { ALL_TIME, type Period };
+
+/**
+ * An ISO 8601 date-time with a zone whose fields are a real calendar time: Date.parse alone rolls
+ * 2026-02-30 over to March, and an instant nobody wrote must be refused, not moved.
+ */
+function isCalendarInstant(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|([+-])(\d{2}):?(\d{2}))$/.exec(value);
+  if (!match || Number.isNaN(Date.parse(value))) return false;
+  const [year, month, day, hour, minute, second, , zoneHours, zoneMinutes] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59 && second! <= 59 && zoneHours! <= 23 && zoneMinutes! <= 59;
+}

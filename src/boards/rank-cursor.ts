@@ -42,8 +42,10 @@ export class RankCursors {
     const dot = cursor.indexOf('.');
     if (dot <= 0) return null;
     const body = cursor.slice(0, dot);
-    const tag = Buffer.from(cursor.slice(dot + 1), 'base64url');
-    const wanted = Buffer.from(this.tag(body), 'base64url');
+    // The tag's text is compared, not its decoded bytes: base64url's last character carries unused
+    // bits, and a cursor with any character changed must be refused.
+    const tag = Buffer.from(cursor.slice(dot + 1));
+    const wanted = Buffer.from(this.tag(body));
     if (tag.length !== wanted.length || !timingSafeEqual(tag, wanted)) return null;
     let fields: unknown;
     try {

@@ -63,6 +63,10 @@ describe('board definitions (pure)', () => {
     assert.match(problems({ id: 'a', maxScore: 2 ** 53 }).maxScore!, /integer within/);
     assert.match(problems({ id: 'a', startsAt: '2027-01-01T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }).endsAt!, /after startsAt/);
     assert.match(problems({ id: 'a', endsAt: 'tomorrow' }).endsAt!, /ISO 8601/);
+    for (const impossible of ['2026-02-29T00:00:00Z', '2026-02-30T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:60:00Z', '2026-01-01T00:00:00+25:00']) {
+      assert.match(problems({ id: 'a', startsAt: impossible }).startsAt!, /ISO 8601/, impossible);
+    }
+    assert.equal(parsed({ id: 'leap', startsAt: '2028-02-29T23:59:59.999+01:00' }).startsAt?.toISOString(), '2028-02-29T22:59:59.999Z');
     assert.match(problems({ id: 'a', metadata: { blob: 'x'.repeat(3000) } }).metadata!, /2048 bytes/);
     assert.match(problems({ id: 'a', metadata: [] }).metadata!, /object/);
     assert.match(problems({ id: 'a', keepPeriods: -1 }).keepPeriods!, /integer/);

@@ -20,6 +20,14 @@ describe('rank cursors (pure)', () => {
     for (const bad of [`${altered}.${tag}`, `${body}.${tag.slice(0, -2)}`, body, `.${tag}`, '', 'x'.repeat(3000), `${body}x.${tag}`]) {
       assert.equal(cursors.decode(bad, ref), null, bad.slice(0, 40));
     }
+    // Every one-character change, the tag's last character included (its low bits decode to nothing).
+    for (let i = 0; i < cursor.length; i++) {
+      for (const replacement of ['A', 'B', 'Q', 'g', 'w', '_']) {
+        if (cursor[i] === replacement || cursor[i] === '.') continue;
+        const changed = cursor.slice(0, i) + replacement + cursor.slice(i + 1);
+        assert.equal(cursors.decode(changed, ref), null, `changed at ${i} to ${replacement}`);
+      }
+    }
     assert.equal(new RankCursors('d'.repeat(32)).decode(cursor, ref), null, 'another secret');
     assert.equal(cursors.decode(cursor, { ...ref, boardId: 'daily' }), null, 'another board');
     assert.equal(cursors.decode(cursor, { ...ref, periodId: '2026-12-07T00:00:00.000Z' }), null, 'another period');

@@ -3,11 +3,10 @@
 // history row, and the server must still apply a valid update afterwards.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
 import { signAction } from '../../src/scores/signature.js';
 import { FAST_ACTIONS, MODES, TEST_HMAC_KEY, actionsFile, createTestApp, type TestApp } from '../helpers/app.js';
 import { prng } from '../helpers/random.js';
-import { DESIGN_STATUS, type DesignCode } from '../helpers/design.js';
+import { envelopeViolation as violation } from '../helpers/design.js';
 
 
 const SEED = 0x5c0b0a2d;
@@ -72,31 +71,6 @@ const HUGE_LITERALS = [
 
 const NAN_STRINGS = ['NaN', 'Infinity', '-Infinity', '0x10', '1e3', ' 10', '10 ', '١٠', '+10', '10n'];
 const NAN_LITERALS = ['NaN', 'Infinity', '-Infinity', '0x10', '010', '+10', '.5', 'undefined'];
-
-function expectedHostileStatus(status: number): boolean {
-  return status >= 400 && status <= 499;
-}
-
-/** Why a response breaks the rules for a hostile request, or null when it is a proper refusal. */
-function violation(res: LightMyRequestResponse): string | null {
-  if (!expectedHostileStatus(res.statusCode)) return `status ${res.statusCode}`;
-  let body: { success?: unknown; error?: Record<string, unknown> };
-  try {
-    body = res.json();
-  } catch {
-    return `status ${res.statusCode} with a body that is not JSON`;
-  }
-  const error = body.error;
-  if (body.success !== false || !error || typeof error !== 'object') return `status ${res.statusCode} without the error envelope`;
-  const code = String(error.code);
-  if (!(code in DESIGN_STATUS)) return `unknown code ${code}`;
-  if (DESIGN_STATUS[code as DesignCode] !== res.statusCode) return `code ${code} with status ${res.statusCode}`;
-  if (typeof error.message !== 'string' || error.message === '') return 'no message';
-  if (typeof error.timestamp !== 'string' || new Date(error.timestamp).toISOString() !== error.timestamp) return 'timestamp is not ISO 8601';
-  const requestId = res.headers['x-request-id'];
-  if (typeof requestId !== 'string' || requestId === '' || error.requestId !== requestId) return 'requestId differs from the x-request-id header';
-  return null;
-}
 
 async function storedState(t: TestApp) {
   const rows = await t.backends.sql.query('SELECT user_id, score, total_actions FROM scores ORDER BY user_id');
