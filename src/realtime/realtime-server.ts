@@ -77,7 +77,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     await socket.join(rooms.user(protocol, principal.userId));
     if (principal.isAdmin && protocol === 'v1') await socket.join(rooms.admin);
   };
-  const auth = { verifyToken: options.verifyToken, signIn, afterSignIn: joinLeaderboard, log };
+  const auth = { verifyToken: options.verifyToken, signIn, afterSignIn: joinLeaderboard, log, onTooManyFailures: () => metrics?.socketDisconnected('failed_sign_ins') };
   useHandshakeAuth(io, auth);
 
   io.on('connection', (socket) => {
