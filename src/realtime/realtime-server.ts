@@ -10,6 +10,7 @@ import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
+import { answerEngineErrorsInEnvelope } from './engine-errors.js';
 import { LeaderboardBroadcaster, type TopCause } from './leaderboard-broadcaster.js';
 import { createLiveServer, type LiveServer, type LiveSocket } from './live-server.js';
 import { legacyPayload, snapshotPayload } from './live-payloads.js';
@@ -39,13 +40,14 @@ export interface RealtimeServer {
 }
 
 /**
- * Socket.IO on the app's HTTP server: sign-in, the coalesced top-10 broadcast, each player's own events
+ * Socket.IO on the app's HTTP server: the engine's refusals in the envelope, sign-in, the coalesced top-10 broadcast, each player's own events
  * and the rank watcher that tells players when others pass them.
  */
 export async function attachRealtime(options: RealtimeOptions): Promise<RealtimeServer> {
   const { app, config, log, metrics } = options;
   const live = createLiveServer({ app, config, log });
   const { io } = live;
+  answerEngineErrorsInEnvelope(io.engine);
 
   const broadcaster = await startBroadcaster(io, options);
   const signedIn = new SignedInPlayers({ pubsub: options.pubsub, local: () => localPlayers(io) });
