@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
 import type { SuspiciousActivity } from '../db/integrity-store.js';
+import { addressTrust } from '../http/client-address.js';
 import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -18,6 +19,7 @@ import { rankToldIn, sendMove, sendOwnUpdate } from './player-events.js';
 import { RankWatcher } from './rank-watcher.js';
 import { rooms } from './realtime-events.js';
 import { SignedInPlayers } from './signed-in-players.js';
+import { SocketAddressCap } from './socket-address-cap.js';
 import { handleAuthenticate, useHandshakeAuth } from './socket-auth.js';
 
 export interface RealtimeOptions {
@@ -40,13 +42,16 @@ export interface RealtimeServer {
 }
 
 /**
- * Socket.IO on the app's HTTP server: the engine's refusals in the envelope, sign-in, the coalesced top-10 broadcast, each player's own events
+ * Socket.IO on the app's HTTP server: admission (a cap per address, the engine's refusals in the
+ * envelope), sign-in, the coalesced top-10 broadcast, each player's own events
  * and the rank watcher that tells players when others pass them.
  */
 export async function attachRealtime(options: RealtimeOptions): Promise<RealtimeServer> {
   const { app, config, log, metrics } = options;
-  const live = createLiveServer({ app, config, log });
+  const cap = new SocketAddressCap({ maxPerAddress: config.sockets.maxPerIp, trust: addressTrust(config.trustProxy), onRefused: () => metrics?.socketRefused() });
+  const live = createLiveServer({ app, config, log, allowRequest: cap.allowRequest });
   const { io } = live;
+  cap.watch(io.engine);
   answerEngineErrorsInEnvelope(io.engine);
 
   const broadcaster = await startBroadcaster(io, options);
