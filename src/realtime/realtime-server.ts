@@ -19,6 +19,7 @@ import { rankToldIn, sendMove, sendOwnUpdate } from './player-events.js';
 import { RankWatcher } from './rank-watcher.js';
 import { rooms } from './realtime-events.js';
 import { SignedInPlayers } from './signed-in-players.js';
+import { SlowReaderGuard } from './slow-readers.js';
 import { SocketAddressCap } from './socket-address-cap.js';
 import { handleAuthenticate, useHandshakeAuth } from './socket-auth.js';
 
@@ -43,7 +44,7 @@ export interface RealtimeServer {
 
 /**
  * Socket.IO on the app's HTTP server: admission (a cap per address, the engine's refusals in the
- * envelope), sign-in, the coalesced top-10 broadcast, each player's own events
+ * envelope, slow readers cut), sign-in, the coalesced top-10 broadcast, each player's own events
  * and the rank watcher that tells players when others pass them.
  */
 export async function attachRealtime(options: RealtimeOptions): Promise<RealtimeServer> {
@@ -53,6 +54,14 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   const { io } = live;
   cap.watch(io.engine);
   answerEngineErrorsInEnvelope(io.engine);
+  const slowReaders = new SlowReaderGuard({
+    // The engine's sessions by id (public in its JavaScript, protected in its typings).
+    sessions: () => (io.engine as unknown as { clients: Record<string, unknown> }).clients,
+    maxBufferedBytes: config.sockets.maxBufferedBytes,
+    log,
+    onDisconnect: () => metrics?.socketDisconnected('slow_reader'),
+  });
+  slowReaders.start();
 
   const broadcaster = await startBroadcaster(io, options);
   const signedIn = new SignedInPlayers({ pubsub: options.pubsub, local: () => localPlayers(io) });
@@ -99,6 +108,7 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   const detach = relayDomainEvents(io, options, broadcaster, signedIn);
   app.addHook('preClose', async () => {
     detach();
+    slowReaders.stop();
     await watcher.stop();
     await broadcaster.stop();
     await signedIn.stop();
