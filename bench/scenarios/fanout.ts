@@ -17,6 +17,13 @@ const BROADCAST_INTERVAL_MS = 100; // the server's default, left unset
 const FD_MARGIN = 512;
 /** Ids of the signed-in step's players (seeded with scores, one socket each). */
 const SIGNED_IN_PREFIX = 'w';
+/**
+ * In the signed-in step, every other update goes to one of these instead, with a small increment:
+ * they start at 0 and climb through the seeded players' scores, so players are passed all the time
+ * (the contenders are above everyone after the first steps).
+ */
+const CLIMBERS = 100;
+const CLIMB_INCREMENT_MAX = 2000;
 
 export interface AppliedUpdate {
   userId: string;
@@ -211,7 +218,7 @@ async function measureStep(ctx: BenchContext, server: ServerProcess, swarm: Sock
   swarm.record(true);
   const sampler = await sampleResources(ctx, server.pid, { pids: { sockets: swarm.pid } });
   ctx.log(`updates at ${UPDATE_RATE}/s to ${CONTENDERS} contenders for ${ctx.durationSec} s while ${connected.ok.toLocaleString('en-US')} ${kind}sockets watch`);
-  const load = await pacedUpdates(ctx, server.url);
+  const load = await pacedUpdates(ctx, server.url, Boolean(tokens));
   // The last broadcast follows within the interval; give the sockets time to take it in.
   await sleep(BROADCAST_INTERVAL_MS + 2000);
   swarm.record(false);
@@ -253,10 +260,12 @@ interface PacedLoad {
   latency: LatencySummary;
 }
 
-/** UPDATE_RATE signed updates per second to the contenders; throws when the bench itself is broken (a 4xx). */
-async function pacedUpdates(ctx: BenchContext, url: string): Promise<PacedLoad> {
+/** UPDATE_RATE signed updates per second to the contenders (half to climbers with `climbers`); throws when the bench itself is broken (a 4xx). */
+async function pacedUpdates(ctx: BenchContext, url: string, climbers: boolean): Promise<PacedLoad> {
   const ids = Array.from({ length: CONTENDERS }, (_, i) => playerId('f', i + 1));
   const tokens = presignTokens(ctx.secrets, ids);
+  const climberIds = Array.from({ length: CLIMBERS }, (_, i) => playerId('c', i + 1));
+  const climberTokens = presignTokens(ctx.secrets, climberIds);
   const applied: AppliedUpdate[] = [];
   const failures: string[] = [];
   /** Answers other than 200: a 4xx means the bench is broken; a 5xx or 429 is the server under this load. */
@@ -266,6 +275,15 @@ async function pacedUpdates(ctx: BenchContext, url: string): Promise<PacedLoad> 
     ratePerSec: UPDATE_RATE,
     durationSec: ctx.durationSec,
     build: () => {
+      if (climbers && Math.random() < 0.5) {
+        const c = Math.floor(Math.random() * CLIMBERS);
+        return {
+          path: '/api/v1/scores/update',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${climberTokens[c]}` },
+          body: updateBody(ctx.secrets, 1 + Math.floor(Math.random() * CLIMB_INCREMENT_MAX)).body,
+          tag: climberIds[c],
+        };
+      }
       const i = Math.floor(Math.random() * CONTENDERS);
       return {
         path: '/api/v1/scores/update',
