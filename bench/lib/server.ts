@@ -15,6 +15,7 @@ const CONFIG_VARIABLES = [
   'BROADCAST_INTERVAL_MS', 'CACHE_REFRESH_INTERVAL_MS', 'AUTO_FREEZE', 'CORS_ORIGINS', 'TLS_CERT_FILE', 'TLS_KEY_FILE',
   'BODY_LIMIT_BYTES', 'TRUST_PROXY', 'ALERT_WEBHOOK_URL', 'FLAGGED_RATE_LIMIT_MAX_REQUESTS', 'FLAG_PENALTY_MS',
   'HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'HTTP_MAX_CONNECTIONS_PER_IP', 'EXPORT_RATE_LIMIT_MAX_REQUESTS',
+  'SOCKET_MAX_CONNECTIONS_PER_IP', 'SOCKET_MAX_BUFFERED_BYTES', 'RANK_WATCH_INTERVAL_MS', 'JWT_MAX_AGE',
 ];
 
 /** The caller's environment without any of the service's configuration. */
@@ -101,7 +102,7 @@ export interface ServerProcess {
 export async function startServer(env: Record<string, string>, options: { nofile?: number; timeoutMs?: number } = {}): Promise<ServerProcess> {
   const port = await freePort();
   // Every load generator and socket swarm connects from 127.0.0.1: no per-address connection cap.
-  const fullEnv = { ...cleanEnv(), HOST: '127.0.0.1', HTTP_MAX_CONNECTIONS_PER_IP: '0', ...env, PORT: String(port) };
+  const fullEnv = { ...cleanEnv(), HOST: '127.0.0.1', HTTP_MAX_CONNECTIONS_PER_IP: '0', SOCKET_MAX_CONNECTIONS_PER_IP: '0', ...env, PORT: String(port) };
   const started = performance.now();
   const child = spawnWithLimit([...serverNodeArgs, BIN, 'start'], { env: fullEnv, nofile: options.nofile });
   const lines: string[] = [];

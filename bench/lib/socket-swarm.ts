@@ -6,7 +6,8 @@
 import { io, type Socket } from 'socket.io-client';
 
 export type SwarmCommand =
-  | { type: 'connect'; url: string; count: number; concurrency: number; timeoutMs: number }
+  /** With `tokens`, socket i signs in with tokens[i] in its handshake. */
+  | { type: 'connect'; url: string; count: number; concurrency: number; timeoutMs: number; tokens?: string[] }
   | { type: 'record'; on: boolean }
   | { type: 'report' }
   | { type: 'close' };
@@ -23,7 +24,7 @@ export interface SeqRecord {
 
 export type SwarmReply =
   | { type: 'connected'; ok: number; failed: number; errors: string[]; ms: number }
-  | { type: 'report'; seqs: SeqRecord[]; disconnects: number; received: number }
+  | { type: 'report'; seqs: SeqRecord[]; disconnects: number; received: number; rankChanges: number }
   | { type: 'closed' }
   | { type: 'error'; message: string };
 
@@ -37,6 +38,7 @@ let recording = false;
 let closing = false;
 let disconnects = 0;
 let received = 0;
+let rankChanges = 0;
 const bySeq = new Map<number, { sentAt: number; top: Array<[string, number]>; arrivals: number[] }>();
 
 function reply(message: SwarmReply): void {
@@ -61,15 +63,20 @@ async function connectAll(command: Extract<SwarmCommand, { type: 'connect' }>): 
   let ok = 0;
   let failed = 0;
   const errors: string[] = [];
-  const connectOne = () =>
+  const connectOne = (index: number) =>
     new Promise<void>((resolve) => {
+      const token = command.tokens?.[index];
       const socket = io(command.url, {
+        ...(token ? { auth: { token } } : {}),
         transports: ['websocket'],
         forceNew: true,
         reconnection: false,
         timeout: command.timeoutMs,
       });
       socket.on('leaderboard:update', onUpdate);
+      socket.on('rank:changed', () => {
+        if (recording) rankChanges += 1;
+      });
       socket.once('connect', () => {
         ok += 1;
         sockets.push(socket);
@@ -88,7 +95,7 @@ async function connectAll(command: Extract<SwarmCommand, { type: 'connect' }>): 
   const worker = async () => {
     while (next < command.count) {
       next += 1;
-      await connectOne();
+      await connectOne(next - 1);
     }
   };
   await Promise.all(Array.from({ length: Math.min(command.concurrency, command.count) }, worker));
@@ -107,9 +114,10 @@ process.on('message', (command: SwarmCommand) => {
       const seqs: SeqRecord[] = [...bySeq.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([seq, record]) => ({ seq, sentAt: record.sentAt, top: record.top, arrivals: Float64Array.from(record.arrivals) }));
-      reply({ type: 'report', seqs, disconnects, received });
+      reply({ type: 'report', seqs, disconnects, received, rankChanges });
       bySeq.clear();
       received = 0;
+      rankChanges = 0;
       return;
     }
     case 'close':

@@ -57,8 +57,9 @@ export class SocketSwarm {
     });
   }
 
-  connect(url: string, count: number, concurrency = 100, timeoutMs = 30_000) {
-    return this.request({ type: 'connect', url, count, concurrency, timeoutMs }, 'connected');
+  /** Opens `count` sockets; with `tokens`, socket i signs in with tokens[i]. */
+  connect(url: string, count: number, concurrency = 100, timeoutMs = 30_000, tokens?: string[]) {
+    return this.request({ type: 'connect', url, count, concurrency, timeoutMs, ...(tokens ? { tokens } : {}) }, 'connected');
   }
 
   record(on: boolean): void {

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ratioTo, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
 import { runPaced } from '../lib/load.js';
 import { playerId, presignTokens, updateBody } from '../lib/players.js';
-import { fileLimits } from '../lib/server.js';
+import { diffRankWatch, readRankWatch, type RankWatchFigures } from '../lib/rank-watch-metrics.js';
+import { seedPlayers } from '../lib/seed.js';
+import { fileLimits, type ServerProcess } from '../lib/server.js';
 import type { SeqRecord } from '../lib/socket-swarm.js';
 import { BucketHistogram, formatMs, type LatencySummary } from '../lib/stats.js';
 import { SocketSwarm } from '../lib/swarm.js';
@@ -13,6 +15,15 @@ const CONTENDERS = 100;
 const TOP = 10;
 const BROADCAST_INTERVAL_MS = 100; // the server's default, left unset
 const FD_MARGIN = 512;
+/** Ids of the signed-in step's players (seeded with scores, one socket each). */
+const SIGNED_IN_PREFIX = 'w';
+/**
+ * In the signed-in step, every other update goes to one of these instead, with a small increment:
+ * they start at 0 and climb through the seeded players' scores, so players are passed all the time
+ * (the contenders are above everyone after the first steps).
+ */
+const CLIMBERS = 100;
+const CLIMB_INCREMENT_MAX = 2000;
 
 export interface AppliedUpdate {
   userId: string;
@@ -119,10 +130,25 @@ export function analyse(updates: AppliedUpdate[], seqs: SeqRecord[], sockets: nu
 
 const pct = (s: LatencySummary) => `p50 ${formatMs(s.p50)}  p95 ${formatMs(s.p95)}  p99 ${formatMs(s.p99)} ms`;
 
+interface Step {
+  sockets: number;
+  /** Signed-in steps: one token per socket (distinct seeded players). */
+  tokens?: string[];
+}
+
+interface StepResult {
+  row: ScenarioRow;
+  detail: Record<string, unknown>;
+  updatesPerSec: number;
+  deliveriesPerSec: number;
+  latency: LatencySummary;
+}
+
 /**
  * N Socket.IO clients (a separate process) watch the board while signed updates flow at a steady
  * 1,000/s to a few contenders; measures how long after an update's response the sockets have a
- * `leaderboard:update` that reflects it. Steps: 1,000 sockets, then --sockets (default 10,000).
+ * `leaderboard:update` that reflects it. Steps: 1,000 anonymous sockets, then --sockets (default
+ * 10,000) anonymous, then as many signed in as distinct seeded players (the rank watcher's work).
  */
 export async function fanout(ctx: BenchContext) {
   const limits = fileLimits();
@@ -142,120 +168,177 @@ export async function fanout(ctx: BenchContext) {
     ? `ulimit -n raised to ${nofile} for the server and the socket process (was ${limits.soft}, hard ${limits.hard})`
     : `ulimit -n ${limits.soft} (hard ${limits.hard}) is enough for ${target} sockets; not raised`;
   ctx.log(fdNote);
-  const steps = [...new Set([Math.min(1000, target), target])];
+  // Signed-in players have entries spread over 0..999,999, so the contenders keep passing them.
+  const seedMs = await seedPlayers(ctx.dbName, SIGNED_IN_PREFIX, target);
+  const signedInTokens = presignTokens(ctx.secrets, Array.from({ length: target }, (_, i) => playerId(SIGNED_IN_PREFIX, i + 1)));
+  ctx.log(`${target.toLocaleString('en-US')} players seeded for the signed-in step in ${seedMs.toFixed(0)} ms`);
+  const steps: Step[] = [...new Set([Math.min(1000, target), target])].map((sockets) => ({ sockets }));
+  steps.push({ sockets: target, tokens: signedInTokens });
 
-  const ids = Array.from({ length: CONTENDERS }, (_, i) => playerId('f', i + 1));
-  const tokens = presignTokens(ctx.secrets, ids);
   const server = await startProduction(ctx, {}, nofile);
   const swarm = new SocketSwarm(nofile);
-  const rows: ScenarioRow[] = [];
-  const stepDetails: Record<string, unknown>[] = [];
+  const results: StepResult[] = [];
   try {
     ctx.log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms; socket process pid ${swarm.pid}`);
-    for (const sockets of steps) {
-      const connected = await swarm.connect(server.url, sockets, 100);
-      ctx.log(
-        `${connected.ok.toLocaleString('en-US')} of ${sockets.toLocaleString('en-US')} sockets connected in ${connected.ms.toFixed(0)} ms` +
-          (connected.failed > 0 ? ` (${connected.failed} failed: ${connected.errors.join('; ')})` : ''),
-      );
-      if (connected.ok === 0) throw new Error(`fan-out: no socket could connect: ${connected.errors.join('; ')}`);
-      await sleep(1000);
-      const applied: AppliedUpdate[] = [];
-      const failures: string[] = [];
-      /** Answers other than 200: a 4xx means the bench is broken; a 5xx or 429 is the server under this load. */
-      const refused: Record<string, number> = {};
-      swarm.record(true);
-      const sampler = await sampleResources(ctx, server.pid, { pids: { sockets: swarm.pid } });
-      ctx.log(`updates at ${UPDATE_RATE}/s to ${CONTENDERS} contenders for ${ctx.durationSec} s while ${connected.ok.toLocaleString('en-US')} sockets watch`);
-      const paced = await runPaced({
-        url: server.url,
-        ratePerSec: UPDATE_RATE,
-        durationSec: ctx.durationSec,
-        build: () => {
-          const i = Math.floor(Math.random() * CONTENDERS);
-          return {
-            path: '/api/v1/scores/update',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
-            body: updateBody(ctx.secrets, 1 + Math.floor(Math.random() * 1_000_000)).body,
-            tag: ids[i],
-          };
-        },
-        onResponse: (response, tag) => {
-          if (response.status !== 200) {
-            let code = String(response.status);
-            try {
-              code = `${response.status} ${(JSON.parse(response.body) as { error: { code: string } }).error.code}`;
-            } catch {
-              // not the error envelope
-            }
-            refused[code] = (refused[code] ?? 0) + 1;
-            if (failures.length < 5) failures.push(`${response.status} ${response.body.slice(0, 300)}`);
-            return;
-          }
-          const { data } = JSON.parse(response.body) as { data: { newScore: number; rank: number; timestamp: string } };
-          applied.push({ userId: tag as string, newScore: data.newScore, rank: data.rank, appliedAt: Date.parse(data.timestamp), respondedAt: response.receivedAt });
-        },
-      });
-      // The last broadcast follows within the interval; give the sockets time to take it in.
-      await sleep(BROADCAST_INTERVAL_MS + 2000);
-      swarm.record(false);
-      const resources = await sampler.stop();
-      const clientErrors = Object.entries(refused).filter(([code]) => code.startsWith('4') && !code.startsWith('429'));
-      if (clientErrors.length > 0) {
-        throw new Error(`fan-out: updates refused with ${JSON.stringify(refused)}; the benchmark is broken:\n  ${failures.join('\n  ')}`);
-      }
-      const refusedCount = Object.values(refused).reduce((a, b) => a + b, 0);
-      const report = await swarm.report();
-      const analysis = analyse(applied, report.seqs, connected.ok);
-      await swarm.close();
-      const deliveryRate = analysis.deliveries / resources.seconds;
-      const achieved = applied.length / paced.seconds;
-      const notes = [
-        `updates: ${applied.length.toLocaleString('en-US')} applied = ${achieved.toFixed(0)}/s of the ${UPDATE_RATE}/s asked` +
-          (paced.skipped > 0 ? ` (${paced.skipped.toLocaleString('en-US')} sends skipped: 64 updates were already waiting, the server could not keep up)` : '') +
-          `; update latency ${pct(paced.latency)}`,
-        `${analysis.broadcasts} broadcasts at BROADCAST_INTERVAL_MS=${BROADCAST_INTERVAL_MS}; ${analysis.deliveries.toLocaleString('en-US')} of ${analysis.expectedDeliveries.toLocaleString('en-US')} socket deliveries arrived; ${report.disconnects} sockets dropped`,
-        `latency above = per socket delivery, from the response of the most recent update the broadcast newly shows (coalescing interval included); ${(analysis.negativeShare * 100).toFixed(1)}% below 0 (the broadcast beat the HTTP response)`,
-        `per update and socket, updates that entered the top 10 (${analysis.topUpdatesShown.toLocaleString('en-US')} of ${analysis.topUpdates.toLocaleString('en-US')} shown; the rest were pushed out before the next broadcast): from its response ${pct(analysis.perUpdate)}; from its apply time ${pct(analysis.perUpdateFromApply)}`,
-        `throughput = leaderboard:update messages delivered to sockets per second`,
-      ];
-      if (refusedCount > 0 || paced.errors > 0) {
-        notes.push(
-          `SERVER OVERLOADED: ${refusedCount} updates refused (${Object.entries(refused).map(([code, n]) => `${n} x ${code}`).join(', ')}) and ${paced.errors} request errors; e.g. ${failures[0] ?? ''}`,
-        );
-      }
-      if (connected.failed > 0) notes.push(`${connected.failed} sockets failed to connect: ${connected.errors.join('; ')}`);
-      rows.push({
-        scenario: 'fanout',
-        id: `fanout-${connected.ok}`,
-        label: `fan-out: ${connected.ok.toLocaleString('en-US')} sockets`,
-        unit: 'deliveries/s',
-        throughput: deliveryRate,
-        operations: analysis.deliveries,
-        latency: analysis.perDelivery,
-        peakRss: resources.peakRss,
-        ratio: ratioTo(ctx, deliveryRate),
-        resources,
-        notes,
-        details: {
-          sockets,
-          connected: connected.ok,
-          connectMs: connected.ms,
-          updatesApplied: applied.length,
-          updatesPerSec: achieved,
-          updatesSkipped: paced.skipped,
-          updatesRefused: refused,
-          requestErrors: paced.errors,
-          updateLatency: paced.latency,
-          ...analysis,
-          disconnects: report.disconnects,
-        },
-      });
-      stepDetails.push({ sockets, connected: connected.ok, failed: connected.failed, connectMs: connected.ms });
-    }
+    for (const step of steps) results.push(await measureStep(ctx, server, swarm, step));
   } finally {
     await swarm.kill();
     await server.stop();
   }
-  return { rows, details: { fileLimits: limits, nofile: nofile ?? null, fdNote, steps: stepDetails, broadcastIntervalMs: BROADCAST_INTERVAL_MS, notes: notesAll } };
+  const anonymous = results.find((result) => result.detail.signedIn === false && result.detail.sockets === target);
+  const signedIn = results.find((result) => result.detail.signedIn === true);
+  if (anonymous && signedIn) signedIn.row.notes.push(signedInRatio(signedIn, anonymous));
+  return {
+    rows: results.map((result) => result.row),
+    details: { fileLimits: limits, nofile: nofile ?? null, fdNote, steps: results.map((result) => result.detail), broadcastIntervalMs: BROADCAST_INTERVAL_MS, notes: notesAll },
+  };
+}
+
+function signedInRatio(signedIn: StepResult, anonymous: StepResult): string {
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+  return (
+    `signed-in / anonymous (same socket count): updates/s ${ratio(signedIn.updatesPerSec, anonymous.updatesPerSec)}, ` +
+    `deliveries/s ${ratio(signedIn.deliveriesPerSec, anonymous.deliveriesPerSec)}, ` +
+    `p50 ${ratio(signedIn.latency.p50, anonymous.latency.p50)}, p95 ${ratio(signedIn.latency.p95, anonymous.latency.p95)}`
+  );
+}
+
+/** One step: connect the sockets, run the paced updates, match the broadcasts, close the sockets. */
+async function measureStep(ctx: BenchContext, server: ServerProcess, swarm: SocketSwarm, step: Step): Promise<StepResult> {
+  const { sockets, tokens } = step;
+  const kind = tokens ? 'signed-in ' : '';
+  const connected = await swarm.connect(server.url, sockets, 100, 30_000, tokens);
+  ctx.log(
+    `${connected.ok.toLocaleString('en-US')} of ${sockets.toLocaleString('en-US')} ${kind}sockets connected in ${connected.ms.toFixed(0)} ms` +
+      (connected.failed > 0 ? ` (${connected.failed} failed: ${connected.errors.join('; ')})` : ''),
+  );
+  if (connected.ok === 0) throw new Error(`fan-out: no socket could connect: ${connected.errors.join('; ')}`);
+  await sleep(1000);
+  const watchBefore = await readRankWatch(server.url);
+  swarm.record(true);
+  const sampler = await sampleResources(ctx, server.pid, { pids: { sockets: swarm.pid } });
+  ctx.log(`updates at ${UPDATE_RATE}/s to ${CONTENDERS} contenders for ${ctx.durationSec} s while ${connected.ok.toLocaleString('en-US')} ${kind}sockets watch`);
+  const load = await pacedUpdates(ctx, server.url, Boolean(tokens));
+  // The last broadcast follows within the interval; give the sockets time to take it in.
+  await sleep(BROADCAST_INTERVAL_MS + 2000);
+  swarm.record(false);
+  const resources = await sampler.stop();
+  const watch = diffRankWatch(watchBefore, await readRankWatch(server.url));
+  const report = await swarm.report();
+  const analysis = analyse(load.applied, report.seqs, connected.ok);
+  await swarm.close();
+  const deliveryRate = analysis.deliveries / resources.seconds;
+  const achieved = load.applied.length / load.seconds;
+  const notes = stepNotes(load, analysis, achieved, report.disconnects);
+  if (tokens) notes.push(watchNote(watch, report.rankChanges));
+  if (connected.failed > 0) notes.push(`${connected.failed} sockets failed to connect: ${connected.errors.join('; ')}`);
+  const id = tokens ? `fanout-signed-in-${connected.ok}` : `fanout-${connected.ok}`;
+  const row: ScenarioRow = {
+    scenario: 'fanout',
+    id,
+    label: `fan-out: ${connected.ok.toLocaleString('en-US')} ${kind}sockets`,
+    unit: 'deliveries/s',
+    throughput: deliveryRate,
+    operations: analysis.deliveries,
+    latency: analysis.perDelivery,
+    peakRss: resources.peakRss,
+    ratio: ratioTo(ctx, deliveryRate),
+    resources,
+    notes,
+    details: { sockets, signedIn: Boolean(tokens), connected: connected.ok, connectMs: connected.ms, updatesApplied: load.applied.length, updatesPerSec: achieved, updatesSkipped: load.skipped, updatesRefused: load.refused, requestErrors: load.errors, updateLatency: load.latency, ...analysis, disconnects: report.disconnects, rankChangesReceived: report.rankChanges, rankWatch: watch },
+  };
+  return { row, detail: { sockets, signedIn: Boolean(tokens), connected: connected.ok, failed: connected.failed, connectMs: connected.ms }, updatesPerSec: achieved, deliveriesPerSec: deliveryRate, latency: analysis.perDelivery };
+}
+
+interface PacedLoad {
+  applied: AppliedUpdate[];
+  refused: Record<string, number>;
+  failures: string[];
+  skipped: number;
+  errors: number;
+  seconds: number;
+  latency: LatencySummary;
+}
+
+/** UPDATE_RATE signed updates per second to the contenders (half to climbers with `climbers`); throws when the bench itself is broken (a 4xx). */
+async function pacedUpdates(ctx: BenchContext, url: string, climbers: boolean): Promise<PacedLoad> {
+  const ids = Array.from({ length: CONTENDERS }, (_, i) => playerId('f', i + 1));
+  const tokens = presignTokens(ctx.secrets, ids);
+  const climberIds = Array.from({ length: CLIMBERS }, (_, i) => playerId('c', i + 1));
+  const climberTokens = presignTokens(ctx.secrets, climberIds);
+  const applied: AppliedUpdate[] = [];
+  const failures: string[] = [];
+  /** Answers other than 200: a 4xx means the bench is broken; a 5xx or 429 is the server under this load. */
+  const refused: Record<string, number> = {};
+  const paced = await runPaced({
+    url,
+    ratePerSec: UPDATE_RATE,
+    durationSec: ctx.durationSec,
+    build: () => {
+      if (climbers && Math.random() < 0.5) {
+        const c = Math.floor(Math.random() * CLIMBERS);
+        return {
+          path: '/api/v1/scores/update',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${climberTokens[c]}` },
+          body: updateBody(ctx.secrets, 1 + Math.floor(Math.random() * CLIMB_INCREMENT_MAX)).body,
+          tag: climberIds[c],
+        };
+      }
+      const i = Math.floor(Math.random() * CONTENDERS);
+      return {
+        path: '/api/v1/scores/update',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` },
+        body: updateBody(ctx.secrets, 1 + Math.floor(Math.random() * 1_000_000)).body,
+        tag: ids[i],
+      };
+    },
+    onResponse: (response, tag) => {
+      if (response.status !== 200) {
+        let code = String(response.status);
+        try {
+          code = `${response.status} ${(JSON.parse(response.body) as { error: { code: string } }).error.code}`;
+        } catch {
+          // not the error envelope
+        }
+        refused[code] = (refused[code] ?? 0) + 1;
+        if (failures.length < 5) failures.push(`${response.status} ${response.body.slice(0, 300)}`);
+        return;
+      }
+      const { data } = JSON.parse(response.body) as { data: { newScore: number; rank: number; timestamp: string } };
+      applied.push({ userId: tag as string, newScore: data.newScore, rank: data.rank, appliedAt: Date.parse(data.timestamp), respondedAt: response.receivedAt });
+    },
+  });
+  const clientErrors = Object.entries(refused).filter(([code]) => code.startsWith('4') && !code.startsWith('429'));
+  if (clientErrors.length > 0) {
+    throw new Error(`fan-out: updates refused with ${JSON.stringify(refused)}; the benchmark is broken:\n  ${failures.join('\n  ')}`);
+  }
+  return { applied, refused, failures, skipped: paced.skipped, errors: paced.errors, seconds: paced.seconds, latency: paced.latency };
+}
+
+function stepNotes(load: PacedLoad, analysis: FanoutAnalysis, achieved: number, disconnects: number): string[] {
+  const refusedCount = Object.values(load.refused).reduce((a, b) => a + b, 0);
+  const notes = [
+    `updates: ${load.applied.length.toLocaleString('en-US')} applied = ${achieved.toFixed(0)}/s of the ${UPDATE_RATE}/s asked` +
+      (load.skipped > 0 ? ` (${load.skipped.toLocaleString('en-US')} sends skipped: 64 updates were already waiting, the server could not keep up)` : '') +
+      `; update latency ${pct(load.latency)}`,
+    `${analysis.broadcasts} broadcasts at BROADCAST_INTERVAL_MS=${BROADCAST_INTERVAL_MS}; ${analysis.deliveries.toLocaleString('en-US')} of ${analysis.expectedDeliveries.toLocaleString('en-US')} socket deliveries arrived; ${disconnects} sockets dropped`,
+    `latency above = per socket delivery, from the response of the most recent update the broadcast newly shows (coalescing interval included); ${(analysis.negativeShare * 100).toFixed(1)}% below 0 (the broadcast beat the HTTP response)`,
+    `per update and socket, updates that entered the top 10 (${analysis.topUpdatesShown.toLocaleString('en-US')} of ${analysis.topUpdates.toLocaleString('en-US')} shown; the rest were pushed out before the next broadcast): from its response ${pct(analysis.perUpdate)}; from its apply time ${pct(analysis.perUpdateFromApply)}`,
+    `throughput = leaderboard:update messages delivered to sockets per second`,
+  ];
+  if (refusedCount > 0 || load.errors > 0) {
+    notes.push(
+      `SERVER OVERLOADED: ${refusedCount} updates refused (${Object.entries(load.refused).map(([code, n]) => `${n} x ${code}`).join(', ')}) and ${load.errors} request errors; e.g. ${load.failures[0] ?? ''}`,
+    );
+  }
+  return notes;
+}
+
+function watchNote(watch: RankWatchFigures, received: number): string {
+  const perTick = (value: number) => (watch.ticks > 0 ? value / watch.ticks : 0);
+  return (
+    `rank watcher: ${watch.ticks} ticks, wall ${formatMs(perTick(watch.wallSec) * 1000)} ms and CPU ${formatMs(perTick(watch.cpuSec) * 1000)} ms per tick ` +
+    `(means), ${perTick(watch.players).toFixed(0)} players checked per tick, ` +
+    `${watch.moves.toLocaleString('en-US')} moves told (${received.toLocaleString('en-US')} rank:changed received, own updates' included), ${watch.skipped} ticks skipped`
+  );
 }

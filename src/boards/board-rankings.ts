@@ -52,6 +52,9 @@ class UnindexedRankIndex implements RankIndex {
   async count(boardId: string): Promise<number> {
     return this.refuse(boardId);
   }
+  async ranksOf(boardId: string): Promise<(RankedEntry | null)[]> {
+    return this.refuse(boardId);
+  }
   async replaceAll(): Promise<number> {
     return 0;
   }

@@ -58,6 +58,9 @@ export interface LeaderboardEvents {
 /** The longest a top read from memory may be old, in case another instance's message was lost. */
 const TOP_MAX_AGE_MS = 2000;
 
+/** Players per read of `ranksOf`: one round trip each, short enough not to hold Redis up. */
+const RANKS_OF_BATCH = 1000;
+
 function signature(entries: readonly RankEntry[]): string {
   return entries.map((entry) => `${entry.userId}\u0000${entry.score}\u0000${entry.username ?? ''}`).join('\u0001');
 }
@@ -163,6 +166,26 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
       this.indexFailed(error, 'rank index read failed');
       return null;
     }
+  }
+
+  /**
+   * The entries and ranks of many players, read from the index RANKS_OF_BATCH at a time; players the
+   * board does not hold are left out. Null when the index cannot answer (being rebuilt, Redis
+   * away): there is no SQL fallback, since a caller polling many players would only load SQL.
+   */
+  async ranksOf(userIds: readonly string[]): Promise<Map<string, RankedEntry> | null> {
+    const found = new Map<string, RankedEntry>();
+    try {
+      for (let first = 0; first < userIds.length; first += RANKS_OF_BATCH) {
+        for (const ranked of await this.index.ranksOf(userIds.slice(first, first + RANKS_OF_BATCH))) {
+          if (ranked) found.set(ranked.userId, ranked);
+        }
+      }
+    } catch (error) {
+      this.indexFailed(error, 'rank index read failed; ranks of many players skipped');
+      return null;
+    }
+    return found;
   }
 
   /** The player's rank: from the index, else from SQL; a player with no score gets the rank they would hold. */

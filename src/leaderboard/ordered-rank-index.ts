@@ -46,6 +46,10 @@ export class OrderedRankIndex {
     return ranked && this.real(ranked);
   }
 
+  async ranksOf(userIds: readonly string[]): Promise<(RankedEntry | null)[]> {
+    return (await this.index.ranksOf(this.key, userIds)).map((ranked) => ranked && this.real(ranked));
+  }
+
   async top(offset: number, limit: number): Promise<RankedEntry[]> {
     return (await this.index.top(this.key, offset, limit)).map((entry) => this.real(entry));
   }

@@ -62,6 +62,11 @@ export class RebuildGuardedRankIndex implements RankIndex {
     return this.inner.rankOf(boardId, userId);
   }
 
+  async ranksOf(boardId: string, userIds: readonly string[]): Promise<(RankedEntry | null)[]> {
+    this.assertTrusted(boardId);
+    return this.inner.ranksOf(boardId, userIds);
+  }
+
   async top(boardId: string, offset: number, limit: number): Promise<RankedEntry[]> {
     this.assertTrusted(boardId);
     return this.inner.top(boardId, offset, limit);

@@ -277,6 +277,12 @@ export class MemoryRankIndex implements RankIndex {
     return this.rankOfSync(boardId, userId);
   }
 
+  /** {@inheritDoc RankIndex.ranksOf} */
+  async ranksOf(boardId: string, userIds: readonly string[]): Promise<(RankedEntry | null)[]> {
+    const list = this.boards.get(boardId)?.list;
+    return userIds.map((userId) => list?.rankOf(userId) ?? null);
+  }
+
   /** {@inheritDoc RankIndex.top} */
   async top(boardId: string, offset: number, limit: number): Promise<RankedEntry[]> {
     return this.topSync(boardId, offset, limit);

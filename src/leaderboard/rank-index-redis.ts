@@ -99,6 +99,25 @@ if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. AR
 return {rank + 1, details}
 `;
 
+/** KEYS z h; ARGV userId... Returns {rank, details} per player, {0, ''} for one the board does not hold. */
+const RANKS_OF_LUA = `${LUA_HELPERS}
+local stored = redis.call('HMGET', KEYS[2], unpack(ARGV))
+local out = {}
+for i = 1, #ARGV do
+  local details = stored[i]
+  if details then
+    local rank = redis.call('ZRANK', KEYS[1], memberOf(details, ARGV[i]))
+    if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[i]) end
+    out[#out + 1] = rank + 1
+    out[#out + 1] = details
+  else
+    out[#out + 1] = 0
+    out[#out + 1] = ''
+  end
+end
+return out
+`;
+
 /** KEYS z h; ARGV start stop. Returns {userId, details, userId, details, ...}. */
 const TOP_LUA = `
 local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
@@ -247,6 +266,7 @@ interface RankScripts {
   scoreboardRankUpsertMany: ScriptCall;
   scoreboardRankRemove: ScriptCall;
   scoreboardRankOf: ScriptCall;
+  scoreboardRanksOf: ScriptCall;
   scoreboardRankTop: ScriptCall;
   scoreboardRankRebuildStart: ScriptCall;
   scoreboardRankRebuildBatch: ScriptCall;
@@ -258,6 +278,7 @@ const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; re
   scoreboardRankUpsertMany: { lua: UPSERT_MANY_LUA, numberOfKeys: 4 },
   scoreboardRankRemove: { lua: REMOVE_LUA, numberOfKeys: 4 },
   scoreboardRankOf: { lua: RANK_OF_LUA, numberOfKeys: 2, readOnly: true },
+  scoreboardRanksOf: { lua: RANKS_OF_LUA, numberOfKeys: 2, readOnly: true },
   scoreboardRankTop: { lua: TOP_LUA, numberOfKeys: 2, readOnly: true },
   scoreboardRankRebuildStart: { lua: REBUILD_START_LUA, numberOfKeys: 1 },
   scoreboardRankRebuildBatch: { lua: REBUILD_BATCH_LUA, numberOfKeys: 4 },
@@ -270,6 +291,9 @@ const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; re
  * and its unpack() of 2 values per entry under Lua's stack limit (about 8000).
  */
 const REBUILD_CHUNK = 500;
+
+/** Players per ranksOf script call: under Lua's unpack() limit, and about a millisecond of Redis. */
+const RANKS_OF_CHUNK = 1000;
 
 export interface RedisRankIndexOptions {
   /** A client without ioredis' own `keyPrefix` option: this class prefixes its keys itself. */
@@ -348,6 +372,25 @@ export class RedisRankIndex implements RankIndex {
     if (reply === null) return null;
     const [rank, details] = reply as [number, string];
     return { ...decodeDetails(userId, details), rank };
+  }
+
+  /** {@inheritDoc RankIndex.ranksOf} */
+  async ranksOf(boardId: string, userIds: readonly string[]): Promise<(RankedEntry | null)[]> {
+    const keys = this.keys(boardId);
+    const calls: Promise<unknown>[] = [];
+    // Sent back to back on one connection: pipelined, each call short for Redis.
+    for (let first = 0; first < userIds.length; first += RANKS_OF_CHUNK) {
+      calls.push(this.scripts.scoreboardRanksOf(keys.z, keys.h, ...userIds.slice(first, first + RANKS_OF_CHUNK)));
+    }
+    const answers: (RankedEntry | null)[] = [];
+    for (const reply of (await Promise.all(calls)) as (number | string)[][]) {
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        const rank = Number(reply[i]);
+        const userId = userIds[answers.length] as string;
+        answers.push(rank > 0 ? { ...decodeDetails(userId, reply[i + 1] as string), rank } : null);
+      }
+    }
+    return answers;
   }
 
   /** {@inheritDoc RankIndex.top} */

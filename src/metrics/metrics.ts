@@ -78,6 +78,44 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly rankWatchWall = new Histogram({
+    name: 'rank_watch_tick_seconds',
+    help: 'Wall time of one rank-watch tick (reading the ranks of the players signed in here and telling the moves)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly rankWatchCpu = new Counter({
+    name: 'rank_watch_cpu_seconds_total',
+    help: 'CPU time of this process spent in rank-watch ticks (without the time waiting for the rank index)',
+    registers: [this.registry],
+  });
+  private readonly rankWatchPlayers = new Counter({
+    name: 'rank_watch_players_checked_total',
+    help: 'Signed-in players whose rank a rank-watch tick read',
+    registers: [this.registry],
+  });
+  private readonly rankWatchMoves = new Counter({
+    name: 'rank_watch_moves_told_total',
+    help: 'rank:changed events sent because others moved a signed-in player',
+    registers: [this.registry],
+  });
+  private readonly rankWatchSkips = new Counter({
+    name: 'rank_watch_ticks_skipped_total',
+    help: 'Rank-watch ticks skipped because the rank index could not answer (rebuilding, Redis away)',
+    registers: [this.registry],
+  });
+  private readonly socketDisconnects = new Counter({
+    name: 'websocket_disconnects_forced_total',
+    help: 'Sockets this instance disconnected, by reason (slow_reader, failed_sign_ins)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly socketRefusals = new Counter({
+    name: 'websocket_connections_refused_total',
+    help: 'Socket.IO sessions refused because their address already held SOCKET_MAX_CONNECTIONS_PER_IP',
+    registers: [this.registry],
+  });
+
   private connections: () => number = () => 0;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -125,5 +163,24 @@ export class Metrics {
 
   broadcast(): void {
     this.broadcasts.inc();
+  }
+
+  rankWatchTick(tick: { wallSec: number; cpuSec: number; players: number; moves: number }): void {
+    this.rankWatchWall.observe(tick.wallSec);
+    this.rankWatchCpu.inc(tick.cpuSec);
+    this.rankWatchPlayers.inc(tick.players);
+    this.rankWatchMoves.inc(tick.moves);
+  }
+
+  rankWatchSkipped(): void {
+    this.rankWatchSkips.inc();
+  }
+
+  socketDisconnected(reason: 'slow_reader' | 'failed_sign_ins'): void {
+    this.socketDisconnects.inc({ reason });
+  }
+
+  socketRefused(): void {
+    this.socketRefusals.inc();
   }
 }

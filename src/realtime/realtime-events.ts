@@ -10,6 +10,24 @@ export interface LeaderboardUpdatePayload {
   seq: number;
 }
 
+/** A board period as events carry it: `id`, and its bounds as ISO 8601 (null for a board that never resets). */
+export interface LivePeriod {
+  id: string;
+  startsAt: string | null;
+  endsAt: string | null;
+}
+
+/** A player's rank moved on a board period (their own update, or others passing them). */
+export interface RankChangedPayload {
+  userId: string;
+  newRank: number;
+  /** null for a first entry. */
+  oldRank: number | null;
+  newScore: number;
+  boardId: string;
+  period: LivePeriod;
+}
+
 /** The second specification's event shape (`auth.protocol = "legacy"` clients). */
 export interface LegacyEventPayload {
   event: 'leaderboard_changed' | 'score_updated' | 'user_position_changed';
@@ -25,7 +43,7 @@ export interface LegacyEventPayload {
 export interface ServerToClientEvents {
   'leaderboard:update': (payload: LeaderboardUpdatePayload) => void;
   'score:updated': (payload: { userId: string; newScore: number; increment: number }) => void;
-  'rank:changed': (payload: { userId: string; newRank: number; oldRank: number | null; newScore: number }) => void;
+  'rank:changed': (payload: RankChangedPayload) => void;
   leaderboard_changed: (payload: LegacyEventPayload) => void;
   score_updated: (payload: LegacyEventPayload) => void;
   user_position_changed: (payload: LegacyEventPayload) => void;

@@ -1,36 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
-import { Server, type Socket } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
 import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
 import type { SuspiciousActivity } from '../db/integrity-store.js';
-import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
-import { toLeaderboardEntry } from '../leaderboard/rank-entry.js';
+import { addressTrust } from '../http/client-address.js';
+import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
+import { answerEngineErrorsInEnvelope } from './engine-errors.js';
 import { LeaderboardBroadcaster, type TopCause } from './leaderboard-broadcaster.js';
+import { createLiveServer, type LiveServer, type LiveSocket } from './live-server.js';
+import { legacyPayload, snapshotPayload } from './live-payloads.js';
+import { rankToldIn, sendMove, sendOwnUpdate } from './player-events.js';
+import { RankWatcher } from './rank-watcher.js';
+import { rooms } from './realtime-events.js';
 import { SignedInPlayers } from './signed-in-players.js';
-import {
-  rooms,
-  type ClientToServerEvents,
-  type LegacyEventPayload,
-  type Protocol,
-  type ServerToClientEvents,
-  type SocketData,
-} from './realtime-events.js';
-
-type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+import { SlowReaderGuard } from './slow-readers.js';
+import { SocketAddressCap } from './socket-address-cap.js';
+import { handleAuthenticate, useHandshakeAuth } from './socket-auth.js';
 
 export interface RealtimeOptions {
   app: FastifyInstance;
-  config: Pick<Config, 'leaderboardPublic' | 'broadcastIntervalMs' | 'corsOrigins' | 'redis'>;
+  config: Pick<Config, 'leaderboardPublic' | 'broadcastIntervalMs' | 'rankWatchIntervalMs' | 'corsOrigins' | 'redis' | 'sockets' | 'trustProxy'>;
   verifyToken: TokenVerifier;
   users: UserProvisioner;
   leaderboard: LeaderboardService;
@@ -47,79 +42,115 @@ export interface RealtimeServer {
   connectionCount(): number;
 }
 
-/** How long a disconnected client's rooms and missed events are kept for it to recover. */
-const RECOVERY_WINDOW_MS = 2 * 60 * 1000;
-
-function legacyPayload(event: LegacyEventPayload['event'], cause: TopCause | null, timestamp: string): LegacyEventPayload {
-  return {
-    event,
-    userId: cause?.userId ?? null,
-    newScore: cause?.newScore ?? null,
-    scoreIncrease: cause?.increment ?? null,
-    newRank: cause?.rank ?? null,
-    timestamp,
-  };
-}
-
 /**
- * Records every connection the Socket.IO adapter opens from `redis`, so that a shutdown can close
- * them whatever they are waiting for.
- */
-function trackDuplicates(redis: Redis): Redis[] {
-  const clients: Redis[] = [];
-  const duplicate = redis.duplicate.bind(redis);
-  redis.duplicate = (override) => {
-    const client = duplicate(override);
-    clients.push(client);
-    return client;
-  };
-  return clients;
-}
-
-/**
- * Socket.IO on the app's HTTP server (path `/socket.io`): authentication, rooms, the coalesced
- * top-10 broadcast and each player's own events. With Redis, the Redis streams adapter carries
- * room events to every instance and keeps connection-state recovery working across them.
+ * Socket.IO on the app's HTTP server: admission (a cap per address, the engine's refusals in the
+ * envelope, slow readers cut), sign-in, the coalesced top-10 broadcast, each player's own events
+ * and the rank watcher that tells players when others pass them.
  */
 export async function attachRealtime(options: RealtimeOptions): Promise<RealtimeServer> {
-  const { app, config, leaderboard, scores, log } = options;
-  let adapterRedis: Redis | null = null;
-  let adapterClients: Redis[] = [];
-  if (config.redis) {
-    // Its own connection: the adapter blocks on XREAD and must queue through short outages.
-    adapterRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
-    adapterRedis.on('error', (error: Error) => log.debug({ err: error }, 'socket.io adapter redis error'));
-    adapterClients = trackDuplicates(adapterRedis);
-  }
-  const io: LiveServer = new Server(app.server, {
-    path: '/socket.io',
-    serveClient: true,
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins, credentials: true } : undefined,
-    connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
-    ...(adapterRedis
-      ? {
-          adapter: createAdapter(adapterRedis, {
-            streamName: `${config.redis!.keyPrefix}socket.io`,
-            sessionKeyPrefix: `${config.redis!.keyPrefix}sio:session:`,
-            channelPrefix: `${config.redis!.keyPrefix}socket.io`,
-            onlyPlaintext: true,
-          }),
-        }
-      : {}),
-  });
-
-  const snapshotPayload = (snapshot: TopSnapshot, seq: number) => ({
-    leaderboard: snapshot.entries.map(toLeaderboardEntry),
-    timestamp: new Date().toISOString(),
-    seq,
-  });
-
-  const broadcaster = new LeaderboardBroadcaster({
-    leaderboard,
-    pubsub: options.pubsub,
-    intervalMs: config.broadcastIntervalMs,
-    instanceId: randomUUID(),
+  const { app, config, log, metrics } = options;
+  const cap = new SocketAddressCap({ maxPerAddress: config.sockets.maxPerIp, trust: addressTrust(config.trustProxy), onRefused: () => metrics?.socketRefused() });
+  const live = createLiveServer({ app, config, log, allowRequest: cap.allowRequest });
+  const { io } = live;
+  cap.watch(io.engine);
+  answerEngineErrorsInEnvelope(io.engine);
+  const slowReaders = new SlowReaderGuard({
+    // The engine's sessions by id (public in its JavaScript, protected in its typings).
+    sessions: () => (io.engine as unknown as { clients: Record<string, unknown> }).clients,
+    maxBufferedBytes: config.sockets.maxBufferedBytes,
     log,
+    onDisconnect: () => metrics?.socketDisconnected('slow_reader'),
+  });
+  slowReaders.start();
+
+  const broadcaster = await startBroadcaster(io, options);
+  const signedIn = new SignedInPlayers({ pubsub: options.pubsub, local: () => localPlayers(io) });
+  await signedIn.start();
+  const watcher = new RankWatcher({
+    ranksOf: (userIds) => options.leaderboard.ranksOf(userIds),
+    players: () => signedIn.localPlayers(),
+    tell: (move) => sendMove(io, move),
+    intervalMs: config.rankWatchIntervalMs,
+    log,
+    metrics,
+  });
+  watcher.start();
+
+  const joinLeaderboard = async (socket: LiveSocket) => {
+    const room = rooms.leaderboard(socket.data.protocol);
+    if (socket.rooms.has(room)) return;
+    await socket.join(room);
+    sendSnapshot(socket, broadcaster);
+  };
+  const signIn = async (socket: LiveSocket, principal: Principal) => {
+    await options.users.ensure(principal);
+    signedIn.signedIn(principal.userId);
+    const { protocol } = socket.data;
+    if (socket.data.userId && socket.data.userId !== principal.userId) await socket.leave(rooms.user(protocol, socket.data.userId));
+    // Whatever rank event reaches this socket (from any instance) is a rank the player now knows.
+    if (socket.data.userId === null) socket.onAnyOutgoing((event: string, payload: unknown) => noteRankTold(watcher, event, payload));
+    socket.data.userId = principal.userId;
+    await socket.join(rooms.user(protocol, principal.userId));
+    if (principal.isAdmin && protocol === 'v1') await socket.join(rooms.admin);
+  };
+  const auth = { verifyToken: options.verifyToken, signIn, afterSignIn: joinLeaderboard, log, onTooManyFailures: () => metrics?.socketDisconnected('failed_sign_ins') };
+  useHandshakeAuth(io, auth);
+
+  io.on('connection', (socket) => {
+    // A recovered socket skipped the handshake sign-in (and its listener) but kept its user.
+    if (socket.recovered && socket.data.userId !== null) socket.onAnyOutgoing((event: string, payload: unknown) => noteRankTold(watcher, event, payload));
+    // A recovered socket got its rooms and missed events back; a snapshot still resynchronises it.
+    if (socket.data.userId !== null || config.leaderboardPublic) void joinLeaderboard(socket);
+    else if (socket.recovered) sendSnapshot(socket, broadcaster);
+    handleAuthenticate(socket, auth);
+  });
+
+  const detach = relayDomainEvents(io, options, broadcaster, signedIn);
+  app.addHook('preClose', async () => {
+    detach();
+    slowReaders.stop();
+    await watcher.stop();
+    await broadcaster.stop();
+    await signedIn.stop();
+    // Open sockets would keep the HTTP server from closing.
+    io.local.disconnectSockets(true);
+    io.engine.close();
+  });
+  app.addHook('onClose', () => live.close());
+
+  return { io, connectionCount: () => io.engine.clientsCount };
+}
+
+function noteRankTold(watcher: RankWatcher, event: string, payload: unknown): void {
+  const told = rankToldIn(event, payload);
+  if (told) watcher.noteTold(told.userId, told.rank);
+}
+
+/** Players with a signed-in socket on this instance: the user rooms of the local adapter. */
+function* localPlayers(io: LiveServer): Iterable<string> {
+  for (const room of io.of('/').adapter.rooms.keys()) {
+    if (room.startsWith('user:')) yield room.slice('user:'.length);
+    else if (room.startsWith('legacy:user:')) yield room.slice('legacy:user:'.length);
+  }
+}
+
+function sendSnapshot(socket: LiveSocket, broadcaster: LeaderboardBroadcaster): void {
+  const { snapshot, seq } = broadcaster.current();
+  const payload = snapshotPayload(snapshot, seq);
+  if (socket.data.protocol === 'legacy') {
+    socket.emit('leaderboard_changed', { ...legacyPayload('leaderboard_changed', null, payload.timestamp), leaderboard: payload.leaderboard });
+  } else {
+    socket.emit('leaderboard:update', payload);
+  }
+}
+
+async function startBroadcaster(io: LiveServer, options: RealtimeOptions): Promise<LeaderboardBroadcaster> {
+  const broadcaster = new LeaderboardBroadcaster({
+    leaderboard: options.leaderboard,
+    pubsub: options.pubsub,
+    intervalMs: options.config.broadcastIntervalMs,
+    instanceId: randomUUID(),
+    log: options.log,
     // One payload per broadcast; Socket.IO encodes a room broadcast once for all its sockets.
     // `local`: every instance broadcasts to its own sockets, after reading the shared top itself.
     send(snapshot, seq, cause) {
@@ -132,109 +163,20 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
     },
   });
   await broadcaster.start();
+  return broadcaster;
+}
 
-  function sendSnapshot(socket: LiveSocket): void {
-    const { snapshot, seq } = broadcaster.current();
-    const payload = snapshotPayload(snapshot, seq);
-    if (socket.data.protocol === 'legacy') {
-      socket.emit('leaderboard_changed', { ...legacyPayload('leaderboard_changed', null, payload.timestamp), leaderboard: payload.leaderboard });
-    } else {
-      socket.emit('leaderboard:update', payload);
-    }
-  }
-
-  const signedIn = new SignedInPlayers({
-    pubsub: options.pubsub,
-    local: function* () {
-      for (const room of io.of('/').adapter.rooms.keys()) {
-        if (room.startsWith('user:')) yield room.slice('user:'.length);
-        else if (room.startsWith('legacy:user:')) yield room.slice('legacy:user:'.length);
-      }
-    },
-  });
-  await signedIn.start();
-
-  async function signIn(socket: LiveSocket, principal: Principal): Promise<void> {
-    await options.users.ensure(principal);
-    signedIn.signedIn(principal.userId);
-    const { protocol } = socket.data;
-    if (socket.data.userId && socket.data.userId !== principal.userId) await socket.leave(rooms.user(protocol, socket.data.userId));
-    socket.data.userId = principal.userId;
-    await socket.join(rooms.user(protocol, principal.userId));
-    if (principal.isAdmin && protocol === 'v1') await socket.join(rooms.admin);
-  }
-
-  async function joinLeaderboard(socket: LiveSocket): Promise<void> {
-    const room = rooms.leaderboard(socket.data.protocol);
-    if (socket.rooms.has(room)) return;
-    await socket.join(room);
-    sendSnapshot(socket);
-  }
-
-  io.use((socket, next) => {
-    const auth = (socket.handshake.auth ?? {}) as { token?: unknown; protocol?: unknown };
-    const protocol: Protocol = auth.protocol === 'legacy' ? 'legacy' : 'v1';
-    socket.data = { protocol, userId: null };
-    if (auth.token === undefined || auth.token === null || auth.token === '') return next();
-    if (typeof auth.token !== 'string') return next(new Error('UNAUTHORIZED'));
-    let principal: Principal;
-    try {
-      principal = options.verifyToken(auth.token);
-    } catch {
-      return next(new Error('UNAUTHORIZED'));
-    }
-    signIn(socket as LiveSocket, principal).then(
-      () => next(),
-      (error: unknown) => {
-        log.warn({ err: error }, 'socket sign-in failed');
-        next(new Error('UNAVAILABLE'));
-      },
-    );
-  });
-
-  io.on('connection', (socket) => {
-    // A recovered socket got its rooms and missed events back; a snapshot still resynchronises it.
-    const authenticated = socket.data.userId !== null;
-    if (authenticated || config.leaderboardPublic) void joinLeaderboard(socket);
-    else if (socket.recovered) sendSnapshot(socket);
-
-    socket.on('authenticate', (payload, ack) => {
-      const reply = typeof ack === 'function' ? ack : () => undefined;
-      const token = payload && typeof payload === 'object' ? payload.token : undefined;
-      if (typeof token !== 'string' || token === '') return reply({ ok: false, error: 'UNAUTHORIZED' });
-      let principal: Principal;
-      try {
-        principal = options.verifyToken(token);
-      } catch {
-        return reply({ ok: false, error: 'UNAUTHORIZED' });
-      }
-      signIn(socket, principal)
-        .then(() => joinLeaderboard(socket))
-        .then(
-          () => reply({ ok: true, userId: principal.userId }),
-          () => reply({ ok: false, error: 'UNAVAILABLE' }),
-        );
-    });
-  });
-
+/** Applied updates and integrity flags, to the sockets that want them; returns the detach. */
+function relayDomainEvents(io: LiveServer, options: RealtimeOptions, broadcaster: LeaderboardBroadcaster, signedIn: SignedInPlayers): () => void {
+  const { leaderboard, scores, integrity } = options;
   const onApplied = (event: AppliedScoreEvent) => {
-    const { userId } = event;
-    const cause: TopCause = { userId, newScore: event.newScore, increment: event.increment, rank: event.rank, timestamp: event.timestamp };
+    const cause: TopCause = { userId: event.userId, newScore: event.newScore, increment: event.increment, rank: event.rank, timestamp: event.timestamp };
     if (event.rank <= leaderboard.topSize || (event.previousRank !== null && event.previousRank <= leaderboard.topSize)) {
       broadcaster.noteCause(cause);
     }
-    // Nobody to tell: each emit below is a write to the Redis stream that every instance reads.
-    if (!signedIn.has(userId)) return;
-    io.to(rooms.user('v1', userId)).emit('score:updated', { userId, newScore: event.newScore, increment: event.increment });
-    const moved = event.previousRank !== event.rank;
-    if (moved) {
-      io.to(rooms.user('v1', userId)).emit('rank:changed', { userId, newRank: event.rank, oldRank: event.previousRank, newScore: event.newScore });
-    }
-    const legacyRoom = io.to(rooms.user('legacy', userId));
-    legacyRoom.emit('score_updated', legacyPayload('score_updated', cause, event.timestamp));
-    if (moved) legacyRoom.emit('user_position_changed', legacyPayload('user_position_changed', cause, event.timestamp));
+    // Nobody to tell: each emit is a write to the Redis stream that every instance reads.
+    if (signedIn.has(event.userId)) sendOwnUpdate(io, event, cause);
   };
-  scores.on('applied', onApplied);
   const onFlagged = (flag: SuspiciousActivity & { frozen: boolean }) => {
     io.to(rooms.admin).emit('suspicious:flagged', {
       id: flag.id,
@@ -245,24 +187,10 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
       frozen: flag.frozen,
     });
   };
-  options.integrity?.on('flagged', onFlagged);
-
-  app.addHook('preClose', async () => {
+  scores.on('applied', onApplied);
+  integrity?.on('flagged', onFlagged);
+  return () => {
     scores.off('applied', onApplied);
-    options.integrity?.off('flagged', onFlagged);
-    await broadcaster.stop();
-    await signedIn.stop();
-    // Open sockets would keep the HTTP server from closing.
-    io.local.disconnectSockets(true);
-    io.engine.close();
-  });
-  app.addHook('onClose', async () => {
-    // The adapter's Redis reads stop here; the HTTP server itself is Fastify's to close.
-    await io.of('/').adapter.close?.();
-    adapterRedis?.disconnect();
-    // The adapter's stream reader waits for Redis while it is away and only then closes its client.
-    for (const client of adapterClients) client.disconnect();
-  });
-
-  return { io, connectionCount: () => io.engine.clientsCount };
+    integrity?.off('flagged', onFlagged);
+  };
 }

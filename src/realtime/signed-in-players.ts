@@ -56,6 +56,11 @@ export class SignedInPlayers {
     void this.options.pubsub.publish(SIGNED_IN_CHANNEL, JSON.stringify({ users: [userId] }));
   }
 
+  /** Players with a signed-in socket on this instance (one may be listed once per protocol). */
+  localPlayers(): Iterable<string> {
+    return this.options.local();
+  }
+
   /** True when `userId` may have a socket somewhere. */
   has(userId: string): boolean {
     const until = this.until.get(userId);

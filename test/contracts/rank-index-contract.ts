@@ -214,6 +214,31 @@ export function rankIndexContract(
       assert.equal(await index.rankOf('board-never-written', 'a'), null);
     });
 
+    it('ranksOf answers many players at once, in the order asked, null for those it does not hold', async () => {
+      const entries = [entry('a', 10), entry('b', 30), entry('c', 20, T0, 1, null)];
+      await index.upsertMany(board, entries);
+      const answers = await index.ranksOf(board, ['c', 'nobody', 'b', 'a', 'b']);
+      assert.deepEqual(answers, [
+        { ...entries[2], rank: 2 },
+        null,
+        { ...entries[1], rank: 1 },
+        { ...entries[0], rank: 3 },
+        { ...entries[1], rank: 1 },
+      ]);
+      assert.deepEqual(await index.ranksOf(board, []), []);
+      assert.deepEqual(await index.ranksOf('board-never-written', ['a']), [null]);
+    });
+
+    it('ranksOf agrees with rankOf for thousands of players', async () => {
+      const random = prng(7);
+      const entries = Array.from({ length: 2500 }, (_, i) => entry(`p${i}`, Math.floor(random() * 500), T0 + (i % 13)));
+      await index.upsertMany(board, entries);
+      const ids = shuffle(entries.map((e) => e.userId), random);
+      const answers = await index.ranksOf(board, ids);
+      const expected = new Map(ranked(entries).map((e) => [e.userId, e]));
+      assert.deepEqual(answers, ids.map((id) => expected.get(id)));
+    });
+
     it('keeps usernames exactly: null, empty, pipes, unicode, quotes', async () => {
       const names: (string | null)[] = [null, '', '|', 'a|b|c', '||7|', 'Zoë 名前 🎮', `O'Brien "the" \\ back`, ' spaced '];
       const entries = names.map((username, i) => entry(`user${i}`, 10 * (i + 1), T0, 1, username));

@@ -67,6 +67,28 @@ describe('two instances on one PostgreSQL and one Redis', { skip: SKIP_POSTGRES 
     assert.equal(board.data.leaderboard[0].userId, 'cross');
   });
 
+  it('a player signed in on instance B is told on B when an update on instance A overtakes them, once', async () => {
+    assert.equal((await post(a, 'ann', 30)).status, 200);
+    const ann = openSocket(b.url, { token: token({ userId: 'ann', username: 'ann' }) });
+    sockets.push(ann);
+    await connected(ann);
+    // B's watcher learns ann's rank first (it ticks every second).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const before = ann.events.filter((event) => event.name === 'rank:changed').length;
+    assert.equal((await post(a, 'ben', 45)).status, 200);
+    assert.equal((await post(a, 'ben', 45)).status, 200);
+    const moved = await ann.next('rank:changed', (p) => p.userId === 'ann' && p.oldRank !== null && p.newRank > p.oldRank, 5000);
+    assert.equal(moved.newScore, 30);
+    assert.equal(moved.newRank, moved.oldRank + 1);
+    assert.equal(moved.boardId, 'global');
+    // Her own update through A tells her through the adapter; B's watcher adds nothing.
+    assert.equal((await post(a, 'ann', 50)).status, 200);
+    const own = await ann.next('rank:changed', (p) => p.newScore === 80);
+    assert.deepEqual([own.oldRank, own.newRank], [moved.newRank, moved.newRank - 1], 'past cross (42), still behind ben (90)');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(ann.events.filter((event) => event.name === 'rank:changed').length, before + 2);
+  });
+
   it("a user's rate limit holds across both instances together", async () => {
     const statuses = [];
     for (const server of [a, b, a, b, a, b]) statuses.push((await post(server, 'limited', 1)).status);

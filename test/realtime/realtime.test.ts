@@ -72,7 +72,7 @@ for (const { mode, skip } of MODES) {
       const scored = await dave.next('score:updated');
       assert.deepEqual(scored, { userId: 'dave', newScore: 5, increment: 5 });
       const ranked = await dave.next('rank:changed');
-      assert.deepEqual(ranked, { userId: 'dave', newRank: 4, oldRank: null, newScore: 5 });
+      assert.deepEqual(ranked, { userId: 'dave', newRank: 4, oldRank: null, newScore: 5, boardId: 'global', period: { id: 'all', startsAt: null, endsAt: null } });
       await t.post('dave', t.body({ scoreIncrement: 45 }));
       const moved = await dave.next('rank:changed', (p) => p.newScore === 50);
       assert.equal(moved.oldRank, 4);
