@@ -18,6 +18,7 @@ import { BENCH_ACTIONS_CATALOGUE } from './lib/players.js';
 import { cpuPerOperationMs, formatRatio, rowLines, summaryTable, toJson } from './lib/report.js';
 import { BIN, cleanEnv, runningServers, setServerNodeArgs, spawnWithLimit } from './lib/server.js';
 import { runningSwarms } from './lib/swarm.js';
+import { boardReads } from './scenarios/board-reads.js';
 import { boards } from './scenarios/boards.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { database } from './scenarios/database.js';
@@ -33,6 +34,7 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['updates', updates],
   ['boards', boards],
   ['reads', reads],
+  ['board-reads', boardReads],
   ['fanout', fanout],
   ['rank', rank],
   ['embedded', embedded],

@@ -26,6 +26,11 @@ export function presignTokens(secrets: Secrets, ids: string[], expiry = '2h'): s
   return ids.map((userId) => sign({ userId, username: userId }));
 }
 
+/** An admin's token (board definitions through the admin API). */
+export function adminToken(secrets: Secrets): string {
+  return createTokenSigner(secrets.jwtSecret, '2h')({ userId: 'bench-admin', username: 'bench-admin', role: 'admin' });
+}
+
 /** A fresh, valid, signed body of POST /api/v1/scores/update, and its actionId. */
 export function updateBody(secrets: Secrets, scoreIncrement: number): { body: string; actionId: string } {
   const fields = { actionId: randomUUID(), actionType: BENCH_ACTION, scoreIncrement, timestamp: new Date().toISOString() };
