@@ -18,6 +18,8 @@ import { BENCH_ACTIONS_CATALOGUE } from './lib/players.js';
 import { cpuPerOperationMs, formatRatio, rowLines, summaryTable, toJson } from './lib/report.js';
 import { BIN, cleanEnv, runningServers, setServerNodeArgs, spawnWithLimit } from './lib/server.js';
 import { runningSwarms } from './lib/swarm.js';
+import { boardReads } from './scenarios/board-reads.js';
+import { boards } from './scenarios/boards.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { database } from './scenarios/database.js';
 import { embedded } from './scenarios/embedded.js';
@@ -30,7 +32,9 @@ const SCENARIOS: Array<[string, Scenario]> = [
   ['ceiling', ceiling],
   ['database', database],
   ['updates', updates],
+  ['boards', boards],
   ['reads', reads],
+  ['board-reads', boardReads],
   ['fanout', fanout],
   ['rank', rank],
   ['embedded', embedded],
@@ -40,7 +44,7 @@ const ALIASES: Record<string, string> = { 'fan-out': 'fanout', rank1m: 'rank' };
 const USAGE = `Usage: npm run bench -- [--only ${SCENARIOS.map(([n]) => n).join(',')}] [--duration 10] [--sockets 10000]
 
   --only      scenarios to run (comma-separated); the ceiling always runs too, as the reference, and
-              the database scenario with updates or embedded (their reference)
+              the database scenario with updates or embedded (their reference), and updates with boards
   --duration  seconds of load per measurement (default 10)
   --sockets   most sockets of the fan-out scenario (default 10000; it runs 1000 first)
   --cpu-prof  directory: every server process started writes a V8 CPU profile there when it stops
@@ -73,6 +77,8 @@ function options() {
     only = new Set(values.only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => ALIASES[s] ?? s));
     for (const name of only) if (!known.has(name)) fail(`unknown scenario "${name}"`);
     only.add('ceiling');
+    // The boards' reference: the plain updates, measured in the same run.
+    if (only.has('boards')) only.add('updates');
     // The updates' reference: what PostgreSQL alone does with the same work, measured in the same run.
     if (only.has('updates') || only.has('embedded')) only.add('database');
   }
@@ -101,6 +107,7 @@ const ctx: BenchContext = {
   maxSockets: opts.maxSockets,
   ceilingRate: null,
   databaseRate: null,
+  updatesRate: null,
   tokenCache: new Map(),
   redisPid: null,
   log: (message) => process.stdout.write(`  · ${message}\n`),
@@ -243,6 +250,13 @@ async function main(): Promise<number> {
     process.stdout.write(
       `RATIOS TO THE DATABASE ALONE (one statement per commit, ${Math.round(ctx.databaseRate).toLocaleString('en-US')}/s): ` +
         `${updateRows.map((row) => `${row.id} ${formatRatio(row.throughput / ctx.databaseRate!)}`).join(' | ')}\n`,
+    );
+  }
+  const boardRows = outcomes.flatMap((o) => o.rows).filter((row) => row.scenario === 'boards');
+  if (ctx.updatesRate && boardRows.length > 0) {
+    process.stdout.write(
+      `RATIOS TO THE UPDATES (${Math.round(ctx.updatesRate).toLocaleString('en-US')}/s): ` +
+        `${boardRows.map((row) => `${row.id} ${formatRatio(row.throughput / ctx.updatesRate!)}`).join(' | ')}\n`,
     );
   }
   if (cleaning) process.stdout.write(`\nINTERRUPTED: the results above are partial\n`);

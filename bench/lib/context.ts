@@ -20,6 +20,8 @@ export interface BenchContext {
   ceilingRate: number | null;
   /** The database scenario's updates/s with one statement per commit, once measured (the updates' reference). */
   databaseRate: number | null;
+  /** The updates scenario's updates/s, once measured (the boards scenario's reference). */
+  updatesRate: number | null;
   /** Pre-signed tokens of the update scenarios' players, shared by production and embedded. */
   tokenCache: Map<string, string[]>;
   /** The Redis server's pid (its CPU is sampled beside the server's), when it runs on this machine. */

@@ -1,7 +1,7 @@
 import { httpRow, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
 import { withDatabase } from '../lib/infra.js';
 import { assertAllOk, runLoad, type LoadResult } from '../lib/load.js';
-import { playerId, presignTokens, updateBody } from '../lib/players.js';
+import { playerId, presignTokens, updateBody, type Secrets } from '../lib/players.js';
 import type { ResourceReport } from '../lib/proc.js';
 import type { ServerProcess } from '../lib/server.js';
 import { CONNECTIONS } from './ceiling.js';
@@ -9,15 +9,15 @@ import { CONNECTIONS } from './ceiling.js';
 export const UPDATE_PLAYERS = 100_000;
 const PLAYER_PREFIX = 'u';
 
-/** The 100,000 players' ids and tokens, signed once per run. */
-export function updatePlayers(ctx: BenchContext): { ids: string[]; tokens: string[] } {
-  const cached = ctx.tokenCache.get(PLAYER_PREFIX);
-  const ids = Array.from({ length: UPDATE_PLAYERS }, (_, i) => playerId(PLAYER_PREFIX, i + 1));
+/** 100,000 players' ids (`<prefix><7 digits>`) and tokens, signed once per run and prefix. */
+export function updatePlayers(ctx: BenchContext, prefix = PLAYER_PREFIX): { ids: string[]; tokens: string[] } {
+  const cached = ctx.tokenCache.get(prefix);
+  const ids = Array.from({ length: UPDATE_PLAYERS }, (_, i) => playerId(prefix, i + 1));
   if (cached) return { ids, tokens: cached };
   const started = performance.now();
   const tokens = presignTokens(ctx.secrets, ids);
   ctx.log(`pre-signed ${tokens.length.toLocaleString('en-US')} player tokens in ${(performance.now() - started).toFixed(0)} ms`);
-  ctx.tokenCache.set(PLAYER_PREFIX, tokens);
+  ctx.tokenCache.set(prefix, tokens);
   return { ids, tokens };
 }
 
@@ -55,12 +55,28 @@ export interface UpdateRun {
   metrics: WriteMetrics | null;
 }
 
+/** What one signed write of a load looks like: its route and a fresh body with its actionId. */
+export interface SignedWrites {
+  path: string;
+  /** Players' id prefix: fresh players per scenario, so that every run creates as many user rows. */
+  prefix?: string;
+  body(secrets: Secrets): { body: string; actionId: string };
+  /** How the route is named in the log. @default `POST ${path}` */
+  what?: string;
+}
+
+/** Signed score updates: a random increment from 1 to 100, the bench's one action type. */
+export const SCORE_UPDATES: SignedWrites = {
+  path: '/api/v1/scores/update',
+  body: (secrets) => updateBody(secrets, 1 + Math.floor(Math.random() * 100)),
+};
+
 /**
  * Signed, valid updates spread uniformly over 100,000 players, 64 connections. Each request gets
  * a fresh actionId, the current time and its HMAC signature; tokens are pre-signed.
  */
-export async function driveUpdates(ctx: BenchContext, server: ServerProcess, name: string, database = true): Promise<UpdateRun> {
-  const { ids, tokens } = updatePlayers(ctx);
+export async function driveUpdates(ctx: BenchContext, server: ServerProcess, name: string, database = true, writes: SignedWrites = SCORE_UPDATES): Promise<UpdateRun> {
+  const { ids, tokens } = updatePlayers(ctx, writes.prefix);
   const touched = new Uint8Array(ids.length);
   const okActionIds: string[] = [];
   let sent = 0;
@@ -69,13 +85,13 @@ export async function driveUpdates(ctx: BenchContext, server: ServerProcess, nam
     runLoad({
       url: server.url,
       method: 'POST',
-      path: '/api/v1/scores/update',
+      path: writes.path,
       connections,
       durationSec,
       setupRequest: (request, context) => {
         const i = Math.floor(Math.random() * ids.length);
         touched[i] = 1;
-        const { body, actionId } = updateBody(ctx.secrets, 1 + Math.floor(Math.random() * 100));
+        const { body, actionId } = writes.body(ctx.secrets);
         context.actionId = actionId;
         request.headers = { 'content-type': 'application/json', authorization: `Bearer ${tokens[i]}` };
         request.body = body;
@@ -90,7 +106,7 @@ export async function driveUpdates(ctx: BenchContext, server: ServerProcess, nam
   ctx.log('warming up (1 s, 16 connections; its updates count in the durability check)');
   const warmup = await load(16, 1);
   assertAllOk(`${name} warm-up`, warmup);
-  ctx.log(`POST /api/v1/scores/update over ${ids.length.toLocaleString('en-US')} players, ${CONNECTIONS} connections, ${ctx.durationSec} s`);
+  ctx.log(`${writes.what ?? `POST ${writes.path}`} over ${ids.length.toLocaleString('en-US')} players, ${CONNECTIONS} connections, ${ctx.durationSec} s`);
   const sampler = await sampleResources(ctx, server.pid, { database });
   const result = await load(CONNECTIONS, ctx.durationSec);
   const resources = await sampler.stop();
@@ -112,18 +128,18 @@ export interface Durability {
  * updates still in flight when the load generator stopped were applied, but their answers were
  * never read; there can be no more of those than requests left unanswered.
  */
-export function checkDurability(name: string, run: UpdateRun, durability: Durability): string {
+export function checkDurability(name: string, run: UpdateRun, durability: Durability, noun = 'updates'): string {
   const ok = run.okActionIds.length;
   const extra = durability.rows - ok;
   if (durability.found !== ok || extra < 0 || extra > run.unanswered) {
     throw new Error(
-      `${name}: ${ok} updates answered 200 but only ${durability.found} of them are in score_history ` +
+      `${name}: ${ok} ${noun} answered 200 but only ${durability.found} of them are in score_history ` +
         `(${durability.rows} rows, ${run.unanswered} requests unanswered when the load stopped): not every update is durable`,
     );
   }
   return (
-    `durability: all ${ok.toLocaleString('en-US')} updates answered 200 (warm-up included) have their score_history row` +
-    (extra > 0 ? `; ${extra} more rows are updates in flight when the generator stopped (${run.unanswered} left unanswered)` : '; no other rows')
+    `durability: all ${ok.toLocaleString('en-US')} ${noun} answered 200 (warm-up included) have their score_history row` +
+    (extra > 0 ? `; ${extra} more rows are ${noun} in flight when the generator stopped (${run.unanswered} left unanswered)` : '; no other rows')
   );
 }
 
@@ -135,9 +151,9 @@ export function uuidArray(ids: string[]): string {
 export const DURABILITY_SQL = `SELECT (SELECT count(*) FROM score_history)::bigint AS rows,
   (SELECT count(*) FROM score_history WHERE action_id = ANY($1::uuid[]))::bigint AS found`;
 
-export function updateRow(ctx: BenchContext, scenario: string, label: string, run: UpdateRun, durabilityNote: string): ScenarioRow {
+export function updateRow(ctx: BenchContext, scenario: string, label: string, run: UpdateRun, durabilityNote: string, noun = 'updates'): ScenarioRow {
   const notes = [
-    `${run.result.ok.toLocaleString('en-US')} updates answered 200, none refused; ${run.distinctPlayers.toLocaleString('en-US')} distinct players touched (a player's first update on a fresh server also creates their user row)`,
+    `${run.result.ok.toLocaleString('en-US')} ${noun} answered 200, none refused; ${run.distinctPlayers.toLocaleString('en-US')} distinct players touched (a player's first write on a fresh server also creates their user row)`,
     durabilityNote,
   ];
   if (run.metrics) {
@@ -151,7 +167,7 @@ export function updateRow(ctx: BenchContext, scenario: string, label: string, ru
     notes.push(`${(run.result.rate / ctx.databaseRate).toFixed(2)}x what PostgreSQL alone did with one statement per commit in this run (database scenario, ${Math.round(ctx.databaseRate).toLocaleString('en-US')}/s)`);
   }
   const details = { answered200: run.okActionIds.length, unanswered: run.unanswered, distinctPlayers: run.distinctPlayers, metrics: run.metrics };
-  return httpRow(ctx, { scenario, id: scenario, label, unit: 'updates/s', notes, details }, run.result, run.resources);
+  return httpRow(ctx, { scenario, id: scenario, label, unit: `${noun}/s`, notes, details }, run.result, run.resources);
 }
 
 export async function updates(ctx: BenchContext) {
@@ -171,6 +187,7 @@ export async function updates(ctx: BenchContext) {
     return { rows: Number(row.rows), found: Number(row.found) };
   });
   const note = checkDurability('updates', run, durability);
+  ctx.updatesRate = run.result.rate;
   const row = updateRow(ctx, 'updates', 'updates: POST /scores/update (PostgreSQL + Redis)', run, note);
   return { rows: [row], details: { serverStartMs: server.startMs, serverWarnLines: server.logCounts().warn, durability } };
 }
