@@ -78,7 +78,15 @@ export class BoardReads {
     const ranking = this.options.rankings.of(board, period);
     const ids = [...new Set(query.userId)];
     const [rows, totalEntries] = await Promise.all([this.options.repository.entriesOf(refOf(board, period), ids), ranking.count()]);
-    const entries = await Promise.all(rows.map(async (entry) => ranked(entry, await ranking.rankOf(entry.userId, entry))));
+    // One read of the index for every friend; SQL ranks only those it could not answer for.
+    const indexed = rows.length > 0 ? await ranking.ranksOf(rows.map((entry) => entry.userId)) : null;
+    const entries = await Promise.all(
+      rows.map(async (entry) => {
+        const held = indexed?.get(entry.userId);
+        const current = held && held.score === entry.score && held.lastUpdatedMs === entry.lastUpdatedMs;
+        return ranked(entry, current ? held.rank : await ranking.rankOf(entry.userId, entry));
+      }),
+    );
     entries.sort((a, b) => a.rank - b.rank);
     return { boardId: board.id, period: periodJson(period), entries: entries.map(entryJson), totalEntries, nextCursor: null };
   }

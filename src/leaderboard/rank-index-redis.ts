@@ -209,7 +209,7 @@ return added
 const REBUILD_FINISH_LUA = `${LUA_HELPERS}
 local z, h, tz, th, rb, t = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 if redis.call('HGET', rb, 'epoch') ~= ARGV[1] then
-  redis.call('DEL', tz, th)
+  redis.call('UNLINK', tz, th)
   return redis.error_reply('SCOREBOARD_REBUILD_EXPIRED the rebuild state expired; retry')
 end
 local active = redis.call('HINCRBY', rb, 'active', -1)
@@ -232,29 +232,32 @@ if swapped < tonumber(ARGV[2]) then
       end
     end
   end
+  -- UNLINK frees the old sets in the background: a DEL, or a RENAME over them, of a board of a
+  -- million entries would hold every client of this Redis for a second or more.
   if redis.call('EXISTS', tz) == 1 then
+    redis.call('UNLINK', z, h)
     redis.call('RENAME', tz, z)
     redis.call('RENAME', th, h)
     redis.call('PERSIST', z)
     redis.call('PERSIST', h)
   else
-    redis.call('DEL', z, h, th)
+    redis.call('UNLINK', z, h, th)
   end
   redis.call('HSET', rb, 'swapped', ARGV[2])
   -- Touches up to this start are only wanted by older rebuilds, which will now be dropped.
   redis.call('ZREMRANGEBYSCORE', t, '-inf', ARGV[2])
 else
-  redis.call('DEL', tz, th)
+  redis.call('UNLINK', tz, th)
 end
-if active <= 0 then redis.call('DEL', rb, t) end
+if active <= 0 then redis.call('UNLINK', rb, t) end
 return applied
 `;
 
 /** KEYS tz th rb t; ARGV epoch. Drops a failed rebuild's temporary keys. */
 const REBUILD_ABORT_LUA = `
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('UNLINK', KEYS[1], KEYS[2])
 if redis.call('HGET', KEYS[3], 'epoch') == ARGV[1] then
-  if redis.call('HINCRBY', KEYS[3], 'active', -1) <= 0 then redis.call('DEL', KEYS[3], KEYS[4]) end
+  if redis.call('HINCRBY', KEYS[3], 'active', -1) <= 0 then redis.call('UNLINK', KEYS[3], KEYS[4]) end
 end
 return 1
 `;

@@ -125,6 +125,9 @@ describe('boards in Redis (production)', { skip: SKIP_POSTGRES || SKIP_REDIS }, 
     assert.deepEqual((await members(keys.blue)).sort(), ['b1', 'both']);
     const blue = (await json('/api/v1/boards/blue/entries')).data;
     assert.deepEqual(blue.entries.map((e: { userId: string }) => e.userId), ['b1', 'both']);
+    // The friends view ranks from the index in one read, in the board's own order (asc here).
+    const friends = (await json('/api/v1/boards/blue/entries?userId=both&userId=b1&userId=r1')).data;
+    assert.deepEqual(friends.entries.map((e: { userId: string; rank: number; score: number }) => [e.rank, e.userId, e.score]), [[1, 'b1', 5], [2, 'both', 7]]);
   });
 });
 
