@@ -1,4 +1,5 @@
 import { AppError } from '../errors.js';
+import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
 import type { RankedEntry } from '../leaderboard/rank-entry.js';
 import type { BoardCatalogue } from './board-catalogue.js';
 import { boardJson, entryJson, periodJson } from './board-json.js';
@@ -20,17 +21,19 @@ function badQuery(field: string, message: string): AppError {
   return new AppError('INVALID_REQUEST', `${field} ${message}`, { details: { part: 'querystring', fields: [{ field, message }] } });
 }
 
-function positionOf(board: Board, entry: BoardEntry): EntryPosition {
+function positionOf(board: Board, entry: Pick<BoardEntry, 'score' | 'lastUpdatedMs' | 'userId'>): EntryPosition {
   return { orderScore: board.sortOrder === 'desc' ? -entry.score : entry.score, lastUpdatedMs: entry.lastUpdatedMs, userId: entry.userId };
 }
 
 const ranked = (entry: BoardEntry, rank: number): RankedEntry => ({ ...entry, rank });
+const samePosition = (a: EntryPosition, b: EntryPosition) => a.orderScore === b.orderScore && a.lastUpdatedMs === b.lastUpdatedMs && a.userId === b.userId;
 const refOf = (board: Board, period: Period): BoardRef => ({ boardId: board.id, periodId: period.id });
 
 /**
- * The read routes of DESIGN section 11. Pages go by keyset in SQL (a cursor names the last entry's
- * place, so a page 900,000 entries deep costs what the first costs); a player's rank and the counts
- * come from the rank index of the current period, or SQL for ended periods.
+ * The read routes of DESIGN section 11. A cursor names the last entry's place, so a page 900,000
+ * entries deep costs what the first costs: the current period's pages, entries, windows and counts
+ * come from its rank index (the cursor's entry located there), and from SQL by keyset when the index
+ * cannot answer or the period has ended.
  */
 export class BoardReads {
   constructor(private readonly options: BoardReadsOptions) {}
@@ -60,15 +63,30 @@ export class BoardReads {
       after = this.options.cursors.decode(query.cursor, ref);
       if (!after) throw badQuery('cursor', 'is not a cursor of this board and period');
     }
-    const [rows, totalEntries] = await Promise.all([
-      this.options.repository.page(ref, board.sortOrder, after, query.limit + 1),
-      this.options.rankings.of(board, period).count(),
-    ]);
-    const firstRank = after ? after.rank + 1 : 1;
-    const entries = rows.slice(0, query.limit).map((entry, i) => ranked(entry, firstRank + i));
+    const ranking = this.options.rankings.of(board, period);
+    const [rows, totalEntries] = await Promise.all([this.pageAfter(board, ref, ranking, after, query.limit + 1), ranking.count()]);
+    const entries = rows.slice(0, query.limit);
     const last = entries[entries.length - 1];
     const nextCursor = rows.length > query.limit && last ? this.options.cursors.encode({ ...ref, ...positionOf(board, last), rank: last.rank }) : null;
     return { boardId: board.id, period: periodJson(period), entries: entries.map(entryJson), totalEntries, nextCursor };
+  }
+
+  /**
+   * `limit` ranked entries after a cursor's place (from the top without one). While the rank index
+   * holds the cursor's entry unchanged, two index reads answer at any depth; otherwise (the player
+   * moved, an ended period, the index away) SQL answers by keyset from the cursor's place.
+   */
+  private async pageAfter(board: Board, ref: BoardRef, ranking: LeaderboardService, after: (EntryPosition & { rank: number }) | null, limit: number): Promise<RankedEntry[]> {
+    let offset: number | null = after ? null : 0;
+    if (after) {
+      const standing = await ranking.standingOf(after.userId);
+      if (standing && samePosition(positionOf(board, standing), after)) offset = standing.rank;
+    }
+    const indexed = offset === null ? null : await ranking.indexedPage(offset, limit);
+    if (indexed) return indexed;
+    const rows = await this.options.repository.page(ref, board.sortOrder, after, limit);
+    const firstRank = after ? after.rank + 1 : 1;
+    return rows.map((entry, i) => ranked(entry, firstRank + i));
   }
 
   /** The entries of these players (a friends view), in board order, each with its rank. */
@@ -99,10 +117,18 @@ export class BoardReads {
 
   /** `limit` consecutive entries holding the player, centred on them where the board allows. */
   async around(boardId: string, userId: string, query: { period?: string; limit: number }) {
-    const { board, period, entry, totalEntries } = await this.entryOf(boardId, userId, query.period);
+    const { board, period, entry, totalEntries, ranking } = await this.entryOf(boardId, userId, query.period);
+    const others = query.limit - 1;
+    // From the index: the window's first rank is known, so one read gives it whole.
+    const first = Math.max(0, Math.min(entry.rank - 1 - Math.floor(others / 2), totalEntries - query.limit));
+    const indexed = await ranking.indexedPage(first, query.limit);
+    const window = indexed?.some((held) => held.userId === entry.userId && held.rank === entry.rank) ? indexed : await this.aroundInSql(board, period, entry, others);
+    return { boardId: board.id, period: periodJson(period), entries: window.map(entryJson), totalEntries };
+  }
+
+  private async aroundInSql(board: Board, period: Period, entry: RankedEntry, others: number): Promise<RankedEntry[]> {
     const ref = refOf(board, period);
     const position = positionOf(board, entry);
-    const others = query.limit - 1;
     const [before, after] = await Promise.all([
       others > 0 ? this.options.repository.pageBefore(ref, board.sortOrder, position, others) : [],
       others > 0 ? this.options.repository.page(ref, board.sortOrder, position, others) : [],
@@ -110,12 +136,11 @@ export class BoardReads {
     const wantBefore = Math.floor(others / 2);
     const takeBefore = Math.min(before.length, Math.max(wantBefore, others - after.length));
     const takeAfter = Math.min(after.length, others - takeBefore);
-    const window = [
+    return [
       ...before.slice(0, takeBefore).map((row, i) => ranked(row, entry.rank - 1 - i)).reverse(),
       entry,
       ...after.slice(0, takeAfter).map((row, i) => ranked(row, entry.rank + 1 + i)),
     ];
-    return { boardId: board.id, period: periodJson(period), entries: window.map(entryJson), totalEntries };
   }
 
   /** The current period, then every kept period with entries, newest first, each with its top 3. */
@@ -145,13 +170,15 @@ export class BoardReads {
     return { ...periodJson(period), totalEntries, top: top.map((entry, i) => entryJson(ranked(entry, i + 1))) };
   }
 
+  /** The player's ranked entry: from the rank index when it holds them, else SQL; 404 without one. */
   private async entryOf(boardId: string, userId: string, asked: string | undefined) {
     const { board, period } = this.locate(boardId, asked);
     const ranking = this.options.rankings.of(board, period);
-    const [rows, totalEntries] = await Promise.all([this.options.repository.entriesOf(refOf(board, period), [userId]), ranking.count()]);
-    const row = rows[0];
+    const [standing, totalEntries] = await Promise.all([ranking.standingOf(userId), ranking.count()]);
+    if (standing) return { board, period, entry: standing, totalEntries, ranking };
+    const [row] = await this.options.repository.entriesOf(refOf(board, period), [userId]);
     if (!row) throw new AppError('USER_NOT_FOUND', `"${userId.slice(0, 64)}" has no entry on board "${board.id}" in period ${period.id}`);
-    return { board, period, entry: ranked(row, await ranking.rankOf(userId, row)), totalEntries };
+    return { board, period, entry: ranked(row, await ranking.rankOf(userId, row)), totalEntries, ranking };
   }
 }
 

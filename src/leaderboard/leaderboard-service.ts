@@ -158,6 +158,16 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     }
   }
 
+  /** A page read from the index alone, or null when it cannot answer (the caller picks its SQL read). */
+  async indexedPage(offset: number, limit: number): Promise<RankedEntry[] | null> {
+    try {
+      return await this.index.top(offset, limit);
+    } catch (error) {
+      this.indexFailed(error, 'rank index read failed; paging in SQL');
+      return null;
+    }
+  }
+
   /** The player's entry and rank in the index, or null when absent or when the index is unavailable. */
   async standingOf(userId: string): Promise<RankedEntry | null> {
     try {

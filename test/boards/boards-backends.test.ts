@@ -131,6 +131,45 @@ describe('boards in Redis (production)', { skip: SKIP_POSTGRES || SKIP_REDIS }, 
   });
 });
 
+describe('board reads from the rank index agree with SQL (production)', { skip: SKIP_POSTGRES || SKIP_REDIS }, () => {
+  let t: TestApp;
+  const { create, submit, json } = helpers(() => t);
+  before(async () => {
+    t = await createTestApp('production');
+  });
+  after(async () => t?.close());
+
+  type Row = { rank: number; userId: string; score: number };
+  const rows = (entries: Row[]) => entries.map((e) => [e.rank, e.userId, e.score]);
+
+  it('pages, windows and entries read the same as the SQL order, and a cursor whose player moved continues from its place', async () => {
+    assert.equal((await create({ id: 'deep', operator: 'best', sortOrder: 'asc' })).statusCode, 201);
+    // Ties on purpose: every third player shares a score; the earlier one ranks first.
+    for (let i = 0; i < 30; i++) assert.equal((await submit(`d${String(i).padStart(2, '0')}`, 'deep', submission('deep', 100 + Math.floor(i / 3)))).statusCode, 200);
+    const inSql = await t.backends.sql.query(
+      `SELECT user_id, score FROM board_entries WHERE board_id = 'deep' ORDER BY order_score, last_updated, user_id`,
+    );
+    const expected = inSql.map((row, i) => [i + 1, row.user_id, Number(row.score)]);
+    const paged: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await json(`/api/v1/boards/deep/entries?limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).data;
+      paged.push(...rows(page.entries));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(paged, expected);
+    const around = (await json('/api/v1/boards/deep/entries/d28/around?limit=5')).data;
+    assert.deepEqual(rows(around.entries), expected.slice(25, 30), 'near the bottom the window shifts up');
+    const entry = (await json('/api/v1/boards/deep/entries/d13')).data;
+    assert.deepEqual([entry.entry.rank, entry.totalEntries, entry.topPercent], [expected.findIndex((row) => row[1] === 'd13') + 1, 30, Math.ceil((100 * 14) / 30)]);
+    // The cursor's player (rank 7) improves: the next page still starts after the place it names.
+    const first = (await json('/api/v1/boards/deep/entries?limit=7')).data;
+    assert.equal((await submit(String(first.entries[6].userId), 'deep', submission('deep', 1))).statusCode, 200);
+    const next = (await json(`/api/v1/boards/deep/entries?limit=3&cursor=${encodeURIComponent(first.nextCursor)}`)).data;
+    assert.deepEqual(next.entries.map((e: Row) => e.userId), expected.slice(7, 10).map((row) => row[1]));
+  });
+});
+
 describe('boards with Redis unreachable (production)', { skip: SKIP_POSTGRES }, () => {
   let t: TestApp;
   const { create, submit, json } = helpers(() => t);
