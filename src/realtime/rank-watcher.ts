@@ -14,7 +14,14 @@ export interface RankWatcherOptions {
   intervalMs?: number;
   log: FastifyBaseLogger;
   metrics?: Metrics;
+  now?: () => number;
 }
+
+/**
+ * A player whose own entry changed this recently is being told by their own update's event (sent
+ * once the write is answered, maybe by another instance): the watcher leaves that move to it.
+ */
+const OWN_UPDATE_GRACE_MS = 2000;
 
 interface Told {
   rank: number;
@@ -91,6 +98,8 @@ export class RankWatcher {
     const last = this.told.get(userId);
     // Told during this read: the rank read may predate what they were told.
     if (last && last.seq > sinceSeq) return false;
+    // Their own update moved them: its event tells them (a tick after the grace tells it if not).
+    if (last && last.rank !== entry.rank && (this.options.now ?? Date.now)() - entry.lastUpdatedMs < OWN_UPDATE_GRACE_MS) return false;
     this.told.set(userId, { rank: entry.rank, seq: 0 });
     // First sight (just signed in): the rank becomes the one to compare with.
     if (!last || last.rank === entry.rank) return false;

@@ -153,7 +153,7 @@ describe('board reads from the rank index agree with SQL (production)', { skip: 
     const paged: unknown[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await json(`/api/v1/boards/deep/entries?limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).data;
+      const page: { entries: Row[]; nextCursor: string | null } = (await json(`/api/v1/boards/deep/entries?limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).data;
       paged.push(...rows(page.entries));
       cursor = page.nextCursor;
     } while (cursor);

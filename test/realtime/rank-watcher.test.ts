@@ -8,7 +8,7 @@ import { RankWatcher } from '../../src/realtime/rank-watcher.js';
 const entry = (userId: string, rank: number, score = 10): RankedEntry => ({ userId, username: null, score, lastUpdatedMs: 1, version: 1, rank });
 
 /** A watcher over a scripted rank source (the rank index is exercised by its own contract suite). */
-function watcher(players: string[]) {
+function watcher(players: string[], now?: () => number) {
   const told: RankMove[] = [];
   let answer: Map<string, RankedEntry> | null = new Map();
   let duringRead: () => void = () => undefined;
@@ -20,6 +20,7 @@ function watcher(players: string[]) {
     players: () => players,
     tell: (move) => told.push(move),
     log: pino({ level: 'silent' }),
+    ...(now ? { now } : {}),
   });
   return {
     watch,
@@ -31,6 +32,21 @@ function watcher(players: string[]) {
 }
 
 describe('the rank watcher', () => {
+  it("leaves a move of the player's own entry to their own update's event, and tells it after the grace if that never came", async () => {
+    let clock = 1_000_000;
+    const w = watcher(['ann', 'ben'], () => clock);
+    w.ranks(entry('ann', 3), entry('ben', 4));
+    await w.watch.tick();
+    // ann's own update (her entry changed just now) moved her to 1; ben's own update moved him to 2.
+    w.ranks({ ...entry('ann', 1, 50), lastUpdatedMs: clock - 10 }, { ...entry('ben', 2, 40), lastUpdatedMs: clock - 10 });
+    await w.watch.tick();
+    assert.deepEqual(w.told, [], 'no watcher event while their own update is being told');
+    w.watch.noteTold('ann', 1);
+    clock += 2500;
+    await w.watch.tick();
+    assert.deepEqual((w.told as RankMove[]).map((move) => [move.userId, move.oldRank, move.newRank]), [['ben', 4, 2]], 'ann was told by her update; ben, never told, is told now');
+  });
+
   it('learns a rank first, then tells each move once', async () => {
     const w = watcher(['ann']);
     w.ranks(entry('ann', 3));
