@@ -1,3 +1,4 @@
+import type { BatchResult } from './db/group-commit.js';
 import { AppError } from './errors.js';
 
 /**
@@ -40,4 +41,45 @@ export function duplicateAction(callerId: string, original: AppliedAction | null
   return new AppError('DUPLICATE_ACTION', 'This actionId has already been applied', {
     details: owned ? { userId: original.userId, newScore: original.newScore, appliedAt: new Date(original.appliedAtMs).toISOString() } : undefined,
   });
+}
+
+/** What one item of a batch written behind the replay cache became. */
+export interface WrittenAction<O> {
+  outcome: O | { kind: 'duplicate'; original: AppliedAction | null };
+  /** True when the replay cache knew the action id: nothing was sent to the database. */
+  fromCache: boolean;
+}
+
+/**
+ * One batch of a group commit behind the replay cache: ids the cache already holds answer as
+ * duplicates without a write; the rest go to `write` in one call, whose failure is theirs alone.
+ * `applied` lists the batch positions whose outcome is `applied` (for the work after the commit).
+ */
+export async function writeUnlessReplayed<T, O extends { kind: string }>(
+  batch: readonly T[],
+  cached: readonly (AppliedAction | null)[],
+  write: (items: T[]) => Promise<Array<BatchResult<O>>>,
+): Promise<{ results: Array<BatchResult<WrittenAction<O>>>; applied: number[] }> {
+  const results: Array<BatchResult<WrittenAction<O>>> = new Array(batch.length);
+  const toWrite: number[] = [];
+  batch.forEach((_, i) => {
+    const original = cached[i];
+    if (original) results[i] = { ok: true, value: { outcome: { kind: 'duplicate', original }, fromCache: true } };
+    else toWrite.push(i);
+  });
+  const applied: number[] = [];
+  if (toWrite.length === 0) return { results, applied };
+  let outcomes: Array<BatchResult<O>>;
+  try {
+    outcomes = await write(toWrite.map((i) => batch[i]!));
+  } catch (error) {
+    for (const i of toWrite) results[i] = { ok: false, error };
+    return { results, applied };
+  }
+  outcomes.forEach((result, k) => {
+    const i = toWrite[k]!;
+    results[i] = result.ok ? { ok: true, value: { outcome: result.value, fromCache: false } } : result;
+    if (result.ok && result.value.kind === 'applied') applied.push(i);
+  });
+  return { results, applied };
 }

@@ -95,18 +95,16 @@ export class BoardReads {
     const { board, period } = this.locate(boardId, query.period);
     const ranking = this.options.rankings.of(board, period);
     const ids = [...new Set(query.userId)];
-    const [rows, totalEntries] = await Promise.all([this.options.repository.entriesOf(refOf(board, period), ids), ranking.count()]);
-    // One read of the index for every friend; SQL ranks only those it could not answer for.
-    const indexed = rows.length > 0 ? await ranking.ranksOf(rows.map((entry) => entry.userId)) : null;
-    const entries = await Promise.all(
-      rows.map(async (entry) => {
-        const held = indexed?.get(entry.userId);
-        const current = held && held.score === entry.score && held.lastUpdatedMs === entry.lastUpdatedMs;
-        return ranked(entry, current ? held.rank : await ranking.rankOf(entry.userId, entry));
-      }),
-    );
+    // The current period's index holds every entry: one read answers every friend, entry and rank.
+    const [indexed, totalEntries] = await Promise.all([ranking.ranksOf(ids), ranking.count()]);
+    const entries = indexed ? [...indexed.values()] : await this.friendsInSql(board, period, ranking, ids);
     entries.sort((a, b) => a.rank - b.rank);
     return { boardId: board.id, period: periodJson(period), entries: entries.map(entryJson), totalEntries, nextCursor: null };
+  }
+
+  private async friendsInSql(board: Board, period: Period, ranking: LeaderboardService, ids: string[]): Promise<RankedEntry[]> {
+    const rows = await this.options.repository.entriesOf(refOf(board, period), ids);
+    return Promise.all(rows.map(async (entry) => ranked(entry, await ranking.rankOf(entry.userId, entry))));
   }
 
   async entry(boardId: string, userId: string, asked?: string) {

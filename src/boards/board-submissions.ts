@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { duplicateAction, PROCESSED_ACTION_TTL_SEC, replayKey, type AppliedAction } from '../action-id.js';
+import { duplicateAction, PROCESSED_ACTION_TTL_SEC, replayKey, writeUnlessReplayed, type AppliedAction } from '../action-id.js';
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
 import { checkTimestamp } from '../client-timestamp.js';
@@ -172,27 +172,7 @@ export class BoardSubmissions extends EventEmitter<BoardSubmissionsEvents> {
 
   private async writeBatch(batch: Array<BoardSubmission & { period: Period; board: Board }>): Promise<Array<BatchResult<Written>>> {
     const cached = await this.cachedActions(batch.map((submission) => submission.actionId));
-    const results: Array<BatchResult<Written>> = new Array(batch.length);
-    const toWrite: number[] = [];
-    batch.forEach((_, i) => {
-      const original = cached[i];
-      if (original) results[i] = { ok: true, value: { outcome: { kind: 'duplicate', original }, fromCache: true } };
-      else toWrite.push(i);
-    });
-    if (toWrite.length === 0) return results;
-    let outcomes: Array<BatchResult<SubmissionOutcome>>;
-    try {
-      outcomes = await this.options.repository.applySubmissions(toWrite.map((i) => batch[i]!));
-    } catch (error) {
-      for (const i of toWrite) results[i] = { ok: false, error };
-      return results;
-    }
-    const applied: number[] = [];
-    outcomes.forEach((result, k) => {
-      const i = toWrite[k]!;
-      results[i] = result.ok ? { ok: true, value: { outcome: result.value, fromCache: false } } : result;
-      if (result.ok && result.value.kind === 'applied') applied.push(i);
-    });
+    const { results, applied } = await writeUnlessReplayed(batch, cached, (items) => this.options.repository.applySubmissions(items));
     await this.afterCommit(batch, results, applied);
     return results;
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { duplicateAction, PROCESSED_ACTION_TTL_SEC, replayKey } from '../action-id.js';
+import { duplicateAction, PROCESSED_ACTION_TTL_SEC, replayKey, writeUnlessReplayed } from '../action-id.js';
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
 import { GroupCommit, type BatchResult } from '../db/group-commit.js';
@@ -264,28 +264,9 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
   private async writeBatch(updates: ScoreUpdate[]): Promise<Array<BatchResult<WrittenUpdate>>> {
     const { options } = this;
     const cached = await this.cachedActions(updates.map((update) => update.actionId));
-    const results: Array<BatchResult<WrittenUpdate>> = new Array(updates.length);
-    const toWrite: number[] = [];
-    updates.forEach((_, i) => {
-      const original = cached[i];
-      if (original) results[i] = { ok: true, value: { outcome: { kind: 'duplicate', original }, fromCache: true } };
-      else toWrite.push(i);
-    });
-    if (toWrite.length === 0) return results;
-
-    let outcomes: Array<BatchResult<UpdateOutcome>>;
-    try {
-      outcomes = await options.store.applyUpdates(toWrite.map((i) => updates[i]!));
-    } catch (error) {
-      for (const i of toWrite) results[i] = { ok: false, error };
-      return results;
-    }
-    const applied: Array<{ i: number; update: ScoreUpdate; outcome: AppliedUpdate }> = [];
-    outcomes.forEach((result, k) => {
-      const i = toWrite[k]!;
-      results[i] = result.ok ? { ok: true, value: { outcome: result.value, fromCache: false } } : result;
-      if (result.ok && result.value.kind === 'applied') applied.push({ i, update: updates[i]!, outcome: result.value });
-    });
+    const written = await writeUnlessReplayed(updates, cached, (items) => options.store.applyUpdates(items));
+    const results: Array<BatchResult<WrittenUpdate>> = written.results;
+    const applied = written.applied.map((i) => ({ i, update: updates[i]!, outcome: (results[i] as { value: WrittenUpdate }).value.outcome as AppliedUpdate }));
     if (applied.length === 0) return results;
 
     void this.afterCommit(applied.map(({ update, outcome }) => ({ userId: update.userId, actionId: update.actionId, newScore: outcome.newScore, appliedAtMs: outcome.lastUpdatedMs })));
