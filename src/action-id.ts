@@ -1,4 +1,4 @@
-import type { BatchResult } from './db/group-commit.js';
+import type { BatchResult } from './group-commit.js';
 import { AppError } from './errors.js';
 
 /**

@@ -13,7 +13,7 @@ import { StartupError, type Config } from './config.js';
 import { AccountStatus } from './integrity/account-status.js';
 import { AlertWebhook } from './integrity/alert-webhook.js';
 import { IntegrityService } from './integrity/integrity-service.js';
-import { LeaderboardService } from './leaderboard/leaderboard-service.js';
+import { LeaderboardService } from './boards/leaderboard-service.js';
 import type { Metrics } from './metrics/metrics.js';
 import { PlayerLookup } from './scores/player-lookup.js';
 import { ScoreService } from './scores/score-service.js';

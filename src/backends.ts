@@ -21,10 +21,10 @@ import { PgliteSqlClient } from './db/sql-client-pglite.js';
 import type { RateLimiter, RateLimiterOptions } from './integrity/rate-limiter.js';
 import { MemoryRateLimiter } from './integrity/rate-limiter-memory.js';
 import { RedisRateLimiter } from './integrity/rate-limiter-redis.js';
-import type { RankIndex } from './leaderboard/rank-index.js';
-import { RebuildGuardedRankIndex } from './leaderboard/rank-index-guarded.js';
-import { MemoryRankIndex } from './leaderboard/rank-index-memory.js';
-import { RedisRankIndex } from './leaderboard/rank-index-redis.js';
+import type { RankIndex } from './boards/rank-index.js';
+import { RebuildGuardedRankIndex } from './boards/rank-index-guarded.js';
+import { MemoryRankIndex } from './boards/rank-index-memory.js';
+import { RedisRankIndex } from './boards/rank-index-redis.js';
 
 /** The SQL of each domain: users, scores (the write path), the audit trail, integrity flags. */
 export interface Stores {

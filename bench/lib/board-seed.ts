@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RedisRankIndex } from '../../src/leaderboard/rank-index-redis.js';
-import { rankKey } from '../../src/leaderboard/ordered-rank-index.js';
+import { RedisRankIndex } from '../../src/boards/rank-index-redis.js';
+import { rankKey } from '../../src/boards/ordered-rank-index.js';
 import { REDIS_URL, withDatabase } from './infra.js';
 import type { BenchContext } from './context.js';
 import type { ServerProcess } from './server.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { RedisRankIndex } from '../../src/leaderboard/rank-index-redis.js';
-import { GLOBAL_BOARD } from '../../src/leaderboard/rank-index.js';
+import { RedisRankIndex } from '../../src/boards/rank-index-redis.js';
+import { GLOBAL_BOARD } from '../../src/boards/rank-index.js';
 import { commonEnv, httpRow, productionEnv, sampleResources, startProduction, type BenchContext, type ScenarioRow } from '../lib/context.js';
 import { REDIS_URL, databaseUrl, withDatabase } from '../lib/infra.js';
 import { assertAllOk, runLoad } from '../lib/load.js';

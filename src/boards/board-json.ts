@@ -1,4 +1,4 @@
-import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import type { RankedEntry } from './rank-entry.js';
 import type { Period } from './board-periods.js';
 import type { Board } from './board.js';
 

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { LeaderboardService, type RankedEntriesSource } from '../leaderboard/leaderboard-service.js';
-import type { RankEntry, RankedEntry } from '../leaderboard/rank-entry.js';
-import type { RankChange, RankIndex } from '../leaderboard/rank-index.js';
-import { RankIndexNotReadyError } from '../leaderboard/rank-index-guarded.js';
+import { LeaderboardService, type RankedEntriesSource } from './leaderboard-service.js';
+import type { RankEntry, RankedEntry } from './rank-entry.js';
+import type { RankChange, RankIndex } from './rank-index.js';
+import { RankIndexNotReadyError } from './rank-index-guarded.js';
 import type { BoardCatalogue } from './board-catalogue.js';
 import type { Period } from './board-periods.js';
 import { GLOBAL_BOARD_ID, type Board, type BoardRef } from './board.js';

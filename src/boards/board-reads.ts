@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
-import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
-import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import type { LeaderboardService } from './leaderboard-service.js';
+import type { RankedEntry } from './rank-entry.js';
 import type { BoardCatalogue } from './board-catalogue.js';
 import { boardJson, entryJson, periodJson } from './board-json.js';
 import { isKept, periodNotFound, resolvePeriod } from './board-period-query.js';

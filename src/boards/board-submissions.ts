@@ -4,9 +4,9 @@ import { duplicateAction, PROCESSED_ACTION_TTL_SEC, replayKey, writeUnlessReplay
 import type { Principal } from '../auth/principal.js';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
 import { checkTimestamp } from '../client-timestamp.js';
-import { GroupCommit, type BatchResult } from '../db/group-commit.js';
+import { GroupCommit, type BatchResult } from '../group-commit.js';
 import { AppError, forbidden } from '../errors.js';
-import type { ScoreAttemptEvent } from '../integrity/anomaly-detectors.js';
+import type { ScoreAttemptEvent } from '../score-attempt.js';
 import type { BoardCatalogue } from './board-catalogue.js';
 import { periodJson, type PeriodJson } from './board-json.js';
 import type { Period } from './board-periods.js';

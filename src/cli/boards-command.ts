@@ -5,7 +5,7 @@ import { BoardCatalogue, FixedFieldError } from '../boards/board-catalogue.js';
 import { parseBoardsFile } from '../boards/board-file.js';
 import { BoardRankings } from '../boards/board-rankings.js';
 import { ConfigError, loadConfig, StartupError } from '../config.js';
-import { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import { LeaderboardService } from '../boards/leaderboard-service.js';
 import { createLogger } from '../logger.js';
 import { actionNamesOf } from '../scores/action-catalogue.js';
 

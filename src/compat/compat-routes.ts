@@ -4,7 +4,7 @@ import { principalOf } from '../auth/auth-hooks.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { errorResponses } from '../http/envelope.js';
-import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { LeaderboardService } from '../boards/leaderboard-service.js';
 import { clientAddress } from '../scores/score-routes.js';
 import type { ScoreService } from '../scores/score-service.js';
 import { ActionCompleteBody, ActionCompleteResponse, CompatLeaderboardQuery, CompatLeaderboardResponse } from './compat-schemas.js';

@@ -3,7 +3,7 @@ import { isActionId } from '../action-id.js';
 import { GLOBAL_BOARD_ID, type Board, type BoardDefinition, type BoardRef, type SortOrder } from '../boards/board.js';
 import type { BoardEntry, BoardRepository, BoardSubmission, EntryPosition, SubmissionOutcome } from '../boards/board-repository.js';
 import { isUserId } from '../user-id.js';
-import type { BatchResult } from './group-commit.js';
+import type { BatchResult } from '../group-commit.js';
 import { upsertUsers } from './user-store.js';
 import type { Row, SqlClient } from './sql-client.js';
 import { isConnectionError, sqlState } from './sql-client.js';

@@ -3,7 +3,7 @@ import { isActionId, type AppliedAction } from '../action-id.js';
 import type { FedBoard, WrittenEntry } from '../boards/board-repository.js';
 import { isUserId } from '../user-id.js';
 export type { FedBoard, WrittenEntry };
-import type { BatchResult } from './group-commit.js';
+import type { BatchResult } from '../group-commit.js';
 import { upsertUsers, type UserProfile } from './user-store.js';
 import type { Row, SqlClient } from './sql-client.js';
 import { isConnectionError, sqlState } from './sql-client.js';

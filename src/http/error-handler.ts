@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionError, sqlState } from '../db/sql-client.js';
+import { isConnectionError, sqlState } from '../sql-errors.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { errorBody } from './envelope.js';
 

@@ -57,19 +57,8 @@ export interface Finding {
   details: Record<string, unknown>;
 }
 
-/** One score-update attempt by an authenticated player, accepted or not (the score service's event). */
-/** Every score-update attempt of an authenticated player, accepted or refused: the detectors' input. */
-export interface ScoreAttemptEvent {
-  userId: string;
-  atMs: number;
-  ipAddress: string | null;
-  /** `applied`, or the refusal: its `details.reason` for a 403 (`INVALID_SIGNATURE`, `TOO_FAST`, …), else its code. */
-  outcome: string;
-  /** The increment, when applied. */
-  increment?: number;
-  /** The action's maxScore, when applied. */
-  maxScore?: number;
-}
+export type { ScoreAttemptEvent } from '../score-attempt.js';
+import type { ScoreAttemptEvent } from '../score-attempt.js';
 
 export type Attempt = ScoreAttemptEvent;
 

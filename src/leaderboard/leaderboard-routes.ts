@@ -5,8 +5,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { matchesEtag } from '../http/etag.js';
 import { ChangesData, ChangesQuery, LeaderboardData, LeaderboardQuery } from './leaderboard-schemas.js';
-import type { LeaderboardPage, LeaderboardService, TopSnapshot } from './leaderboard-service.js';
-import { toLeaderboardEntry, type RankedEntry } from './rank-entry.js';
+import type { LeaderboardPage, LeaderboardService, TopSnapshot } from '../boards/leaderboard-service.js';
+import { toLeaderboardEntry, type RankedEntry } from '../boards/rank-entry.js';
 
 export interface LeaderboardRoutesOptions {
   auth: AuthHooks;

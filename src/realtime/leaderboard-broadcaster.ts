@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { PubSub } from '../cache/pub-sub.js';
-import type { LeaderboardService, TopSnapshot } from '../leaderboard/leaderboard-service.js';
+import type { LeaderboardService, TopSnapshot } from '../boards/leaderboard-service.js';
 
 /** The channel (under REDIS_KEY_PREFIX) on which instances tell each other that the top moved. */
 export const TOP_CHANGED_CHANNEL = 'leaderboard:changed';

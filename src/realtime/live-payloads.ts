@@ -1,7 +1,7 @@
 import type { Period } from '../boards/board-periods.js';
 import { ALL_TIME } from '../boards/board-periods.js';
-import type { TopSnapshot } from '../leaderboard/leaderboard-service.js';
-import { toLeaderboardEntry } from '../leaderboard/rank-entry.js';
+import type { TopSnapshot } from '../boards/leaderboard-service.js';
+import { toLeaderboardEntry } from '../boards/rank-entry.js';
 import type { TopCause } from './leaderboard-broadcaster.js';
 import type { LeaderboardUpdatePayload, LegacyEventPayload, LivePeriod, RankChangedPayload } from './realtime-events.js';
 

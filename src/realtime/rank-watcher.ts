@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { RankedEntry } from '../leaderboard/rank-entry.js';
+import type { RankedEntry } from '../boards/rank-entry.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { RankMove } from './live-payloads.js';
 

@@ -1,4 +1,4 @@
-import type { LeaderboardEntry } from '../leaderboard/rank-entry.js';
+import type { LeaderboardEntry } from '../boards/rank-entry.js';
 
 /** The leaderboard entry as every live event and the REST API carry it. */
 export type LiveEntry = LeaderboardEntry;

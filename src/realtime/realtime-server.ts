@@ -6,7 +6,7 @@ import type { PubSub } from '../cache/pub-sub.js';
 import type { Config } from '../config.js';
 import type { SuspiciousActivity } from '../db/integrity-store.js';
 import { addressTrust } from '../http/client-address.js';
-import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { LeaderboardService } from '../boards/leaderboard-service.js';
 import type { IntegrityService } from '../integrity/integrity-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AppliedScoreEvent, ScoreService } from '../scores/score-service.js';

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { KeyValueCache } from '../cache/key-value-cache.js';
 import type { ScoreStore, UserScore } from '../db/score-store.js';
-import type { LeaderboardService } from '../leaderboard/leaderboard-service.js';
+import type { LeaderboardService } from '../boards/leaderboard-service.js';
 
 /** How long a user's score lookup stays cached; a newer version in the rank index invalidates it sooner. */
 export const USER_CACHE_TTL_SEC = 300;

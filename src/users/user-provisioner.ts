@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import { GroupCommit } from '../db/group-commit.js';
+import { GroupCommit } from '../group-commit.js';
 import type { UserProfile, UserStore } from '../db/user-store.js';
 
 export interface UserProvisionerOptions {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { signSubmission } from '../../src/boards/board-signature.js';
-import { rankKey } from '../../src/leaderboard/ordered-rank-index.js';
+import { rankKey } from '../../src/boards/ordered-rank-index.js';
 import { actionsFile, createTestApp, FAST_ACTIONS, MODES, TEST_HMAC_KEY, type TestApp } from '../helpers/app.js';
 import { freePort, waitFor } from '../helpers/outage-services.js';
 import { SKIP_POSTGRES, SKIP_REDIS } from '../helpers/services.js';

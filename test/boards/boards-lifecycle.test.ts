@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { signSubmission } from '../../src/boards/board-signature.js';
-import { rankKey } from '../../src/leaderboard/ordered-rank-index.js';
+import { rankKey } from '../../src/boards/ordered-rank-index.js';
 import { ConfigError, StartupError } from '../../src/config.js';
 import { migrate, readMigrations } from '../../src/db/migrations.js';
 import { PgSqlClient } from '../../src/db/sql-client-pg.js';

@@ -1,7 +1,7 @@
 import { describe, it, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareEntries, type RankEntry, type RankedEntry } from '../../src/leaderboard/rank-entry.js';
-import type { RankIndex } from '../../src/leaderboard/rank-index.js';
+import { compareEntries, type RankEntry, type RankedEntry } from '../../src/boards/rank-entry.js';
+import type { RankIndex } from '../../src/boards/rank-index.js';
 import { prng, shuffle } from '../helpers/random.js';
 
 export interface RankIndexContractOptions {

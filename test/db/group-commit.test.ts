@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GroupCommit, WriteQueueTimeoutError, type BatchResult } from '../../src/db/group-commit.js';
+import { GroupCommit, WriteQueueTimeoutError, type BatchResult } from '../../src/group-commit.js';
 import { isConnectionError } from '../../src/db/sql-client.js';
 
 interface Item {

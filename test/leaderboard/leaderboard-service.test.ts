@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { LeaderboardService, type RankedEntriesSource } from '../../src/leaderboard/leaderboard-service.js';
-import type { RankEntry, RankedEntry } from '../../src/leaderboard/rank-entry.js';
-import { RebuildGuardedRankIndex } from '../../src/leaderboard/rank-index-guarded.js';
-import { MemoryRankIndex } from '../../src/leaderboard/rank-index-memory.js';
+import { LeaderboardService, type RankedEntriesSource } from '../../src/boards/leaderboard-service.js';
+import type { RankEntry, RankedEntry } from '../../src/boards/rank-entry.js';
+import { RebuildGuardedRankIndex } from '../../src/boards/rank-index-guarded.js';
+import { MemoryRankIndex } from '../../src/boards/rank-index-memory.js';
 
 /**
  * The in-process rank index, with reads of the top that can be held open: the interleavings of

@@ -1,8 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import { RedisRankIndex } from '../../src/leaderboard/rank-index-redis.js';
-import { GLOBAL_BOARD } from '../../src/leaderboard/rank-index.js';
+import { RedisRankIndex } from '../../src/boards/rank-index-redis.js';
+import { GLOBAL_BOARD } from '../../src/boards/rank-index.js';
 import { SKIP_REDIS, createTestRedis } from '../helpers/services.js';
 import { rankIndexContract } from '../contracts/rank-index-contract.js';
 

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { buildApp } from '../../src/app.js';
 import { createBackends } from '../../src/backends.js';
 import { loadConfig } from '../../src/config.js';
-import type { RankEntry } from '../../src/leaderboard/rank-entry.js';
-import type { RankIndex } from '../../src/leaderboard/rank-index.js';
-import { RebuildGuardedRankIndex } from '../../src/leaderboard/rank-index-guarded.js';
-import { MemoryRankIndex } from '../../src/leaderboard/rank-index-memory.js';
+import type { RankEntry } from '../../src/boards/rank-entry.js';
+import type { RankIndex } from '../../src/boards/rank-index.js';
+import { RebuildGuardedRankIndex } from '../../src/boards/rank-index-guarded.js';
+import { MemoryRankIndex } from '../../src/boards/rank-index-memory.js';
 import { TEST_HMAC_KEY, TEST_JWT_SECRET } from '../helpers/app.js';
 import { sleep } from '../helpers/sockets.js';
 

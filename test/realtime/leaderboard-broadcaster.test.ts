@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { MemoryPubSub } from '../../src/cache/pub-sub-memory.js';
-import type { LeaderboardService, TopSnapshot } from '../../src/leaderboard/leaderboard-service.js';
+import type { LeaderboardService, TopSnapshot } from '../../src/boards/leaderboard-service.js';
 import { LeaderboardBroadcaster } from '../../src/realtime/leaderboard-broadcaster.js';
 
 /** A board whose top changes on every read, so every flush has something to send. */

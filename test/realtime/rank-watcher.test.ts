@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import type { RankedEntry } from '../../src/leaderboard/rank-entry.js';
+import type { RankedEntry } from '../../src/boards/rank-entry.js';
 import type { RankMove } from '../../src/realtime/live-payloads.js';
 import { RankWatcher } from '../../src/realtime/rank-watcher.js';
 
