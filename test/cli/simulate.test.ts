@@ -134,8 +134,9 @@ describe('scoreboard simulate', () => {
     it('stops when its signal aborts, letting in-flight requests finish', async () => {
       const controller = new AbortController();
       const out = collector();
-      setTimeout(() => controller.abort(), 1000);
       const earlier = await historyCount(t, 'stop-');
+      // Armed once the count is read: on a loaded machine that read alone can take a tenth of the second.
+      setTimeout(() => controller.abort(), 1000);
       const summary = await runSimulation({
         ...optionsFor(t, url, out.output),
         players: 4,
@@ -148,7 +149,7 @@ describe('scoreboard simulate', () => {
       assert.ok(summary.elapsedMs < 5000, `elapsed ${summary.elapsedMs}`);
       assertNeverRefused(summary, out.text());
       assert.equal((await historyCount(t, 'stop-')) - earlier, summary.ok);
-      assert.match(out.text(), /done after 1\.\ds \(interrupted\)/);
+      assert.match(out.text(), /done after (0\.9|1\.\d)s \(interrupted\)/);
     });
   });
 
