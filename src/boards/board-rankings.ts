@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { LeaderboardService, type RankedEntriesSource } from './leaderboard-service.js';
 import type { RankEntry, RankedEntry } from './rank-entry.js';
-import type { RankChange, RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex, RankView } from './rank-index.js';
 import { RankIndexNotReadyError } from './rank-index-guarded.js';
 import type { BoardCatalogue } from './board-catalogue.js';
 import type { Period } from './board-periods.js';
@@ -53,6 +53,9 @@ class UnindexedRankIndex implements RankIndex {
     return this.refuse(boardId);
   }
   async ranksOf(boardId: string): Promise<(RankedEntry | null)[]> {
+    return this.refuse(boardId);
+  }
+  async view(boardId: string): Promise<RankView> {
     return this.refuse(boardId);
   }
   async replaceAll(): Promise<number> {

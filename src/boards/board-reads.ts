@@ -64,7 +64,7 @@ export class BoardReads {
       if (!after) throw badQuery('cursor', 'is not a cursor of this board and period');
     }
     const ranking = this.options.rankings.of(board, period);
-    const [rows, totalEntries] = await Promise.all([this.pageAfter(board, ref, ranking, after, query.limit + 1), ranking.count()]);
+    const { rows, totalEntries } = await this.pageAfter(board, ref, ranking, after, query.limit + 1);
     const entries = rows.slice(0, query.limit);
     const last = entries[entries.length - 1];
     const nextCursor = rows.length > query.limit && last ? this.options.cursors.encode({ ...ref, ...positionOf(board, last), rank: last.rank }) : null;
@@ -72,21 +72,17 @@ export class BoardReads {
   }
 
   /**
-   * `limit` ranked entries after a cursor's place (from the top without one). While the rank index
-   * holds the cursor's entry unchanged, two index reads answer at any depth; otherwise (the player
-   * moved, an ended period, the index away) SQL answers by keyset from the cursor's place.
+   * `limit` ranked entries after a cursor's place (from the top without one), and the board's size.
+   * While the rank index holds the cursor's entry unchanged, one index read answers at any depth;
+   * otherwise (the player moved, an ended period, the index away) SQL answers by keyset from the
+   * cursor's place.
    */
-  private async pageAfter(board: Board, ref: BoardRef, ranking: LeaderboardService, after: (EntryPosition & { rank: number }) | null, limit: number): Promise<RankedEntry[]> {
-    let offset: number | null = after ? null : 0;
-    if (after) {
-      const standing = await ranking.standingOf(after.userId);
-      if (standing && samePosition(positionOf(board, standing), after)) offset = standing.rank;
-    }
-    const indexed = offset === null ? null : await ranking.indexedPage(offset, limit);
-    if (indexed) return indexed;
-    const rows = await this.options.repository.page(ref, board.sortOrder, after, limit);
+  private async pageAfter(board: Board, ref: BoardRef, ranking: LeaderboardService, after: (EntryPosition & { rank: number }) | null, limit: number) {
+    const view = await ranking.view(after ? { from: 'after', userId: after.userId, limit } : { from: 'offset', offset: 0, limit });
+    if (view && (!after || (view.anchor && samePosition(positionOf(board, view.anchor), after)))) return { rows: view.page, totalEntries: view.total };
+    const [rows, totalEntries] = await Promise.all([this.options.repository.page(ref, board.sortOrder, after, limit), view?.total ?? ranking.count()]);
     const firstRank = after ? after.rank + 1 : 1;
-    return rows.map((entry, i) => ranked(entry, firstRank + i));
+    return { rows: rows.map((entry, i) => ranked(entry, firstRank + i)), totalEntries };
   }
 
   /** The entries of these players (a friends view), in board order, each with its rank. */
@@ -95,9 +91,11 @@ export class BoardReads {
     const { board, period } = this.locate(boardId, query.period);
     const ranking = this.options.rankings.of(board, period);
     const ids = [...new Set(query.userId)];
-    // The current period's index holds every entry: one read answers every friend, entry and rank.
-    const [indexed, totalEntries] = await Promise.all([ranking.ranksOf(ids), ranking.count()]);
-    const entries = indexed ? [...indexed.values()] : await this.friendsInSql(board, period, ranking, ids);
+    // The current period's index holds every entry: one read answers every friend, rank and the total.
+    const view = await ranking.view(null, ids);
+    const [entries, totalEntries] = view
+      ? [view.players.filter((entry): entry is RankedEntry => entry !== null), view.total]
+      : await Promise.all([this.friendsInSql(board, period, ranking, ids), ranking.count()]);
     entries.sort((a, b) => a.rank - b.rank);
     return { boardId: board.id, period: periodJson(period), entries: entries.map(entryJson), totalEntries, nextCursor: null };
   }
@@ -115,12 +113,12 @@ export class BoardReads {
 
   /** `limit` consecutive entries holding the player, centred on them where the board allows. */
   async around(boardId: string, userId: string, query: { period?: string; limit: number }) {
-    const { board, period, entry, totalEntries, ranking } = await this.entryOf(boardId, userId, query.period);
-    const others = query.limit - 1;
-    // From the index: the window's first rank is known, so one read gives it whole.
-    const first = Math.max(0, Math.min(entry.rank - 1 - Math.floor(others / 2), totalEntries - query.limit));
-    const indexed = await ranking.indexedPage(first, query.limit);
-    const window = indexed?.some((held) => held.userId === entry.userId && held.rank === entry.rank) ? indexed : await this.aroundInSql(board, period, entry, others);
+    const { board, period } = this.locate(boardId, query.period);
+    // From the index: the player, their window and the total in one read.
+    const view = await this.options.rankings.of(board, period).view({ from: 'around', userId, limit: query.limit });
+    if (view?.anchor) return { boardId: board.id, period: periodJson(period), entries: view.page.map(entryJson), totalEntries: view.total };
+    const { entry, totalEntries } = await this.entryOf(boardId, userId, query.period);
+    const window = await this.aroundInSql(board, period, entry, query.limit - 1);
     return { boardId: board.id, period: periodJson(period), entries: window.map(entryJson), totalEntries };
   }
 
@@ -172,11 +170,12 @@ export class BoardReads {
   private async entryOf(boardId: string, userId: string, asked: string | undefined) {
     const { board, period } = this.locate(boardId, asked);
     const ranking = this.options.rankings.of(board, period);
-    const [standing, totalEntries] = await Promise.all([ranking.standingOf(userId), ranking.count()]);
-    if (standing) return { board, period, entry: standing, totalEntries, ranking };
-    const [row] = await this.options.repository.entriesOf(refOf(board, period), [userId]);
+    const view = await ranking.view(null, [userId]);
+    const standing = view?.players[0];
+    if (view && standing) return { board, period, entry: standing, totalEntries: view.total };
+    const [[row], totalEntries] = await Promise.all([this.options.repository.entriesOf(refOf(board, period), [userId]), view?.total ?? ranking.count()]);
     if (!row) throw new AppError('USER_NOT_FOUND', `"${userId.slice(0, 64)}" has no entry on board "${board.id}" in period ${period.id}`);
-    return { board, period, entry: ranked(row, await ranking.rankOf(userId, row)), totalEntries, ranking };
+    return { board, period, entry: ranked(row, await ranking.rankOf(userId, row)), totalEntries };
   }
 }
 

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RankEntry, RankedEntry } from './rank-entry.js';
-import type { RankChange, RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex, RankView, RankWindow } from './rank-index.js';
 import { RankIndexNotReadyError } from './rank-index-guarded.js';
 import { OrderedRankIndex, rankKey, type RankOrder } from './ordered-rank-index.js';
 
@@ -158,12 +158,15 @@ export class LeaderboardService extends EventEmitter<LeaderboardEvents> {
     }
   }
 
-  /** A page read from the index alone, or null when it cannot answer (the caller picks its SQL read). */
-  async indexedPage(offset: number, limit: number): Promise<RankedEntry[] | null> {
+  /**
+   * One read of the index for a read route (size, a window, some players' entries), or null when
+   * the index cannot answer (being rebuilt, Redis away, an ended period): the caller reads SQL.
+   */
+  async view(window: RankWindow | null, players: readonly string[] = []): Promise<RankView | null> {
     try {
-      return await this.index.top(offset, limit);
+      return await this.index.view(window, players);
     } catch (error) {
-      this.indexFailed(error, 'rank index read failed; paging in SQL');
+      this.indexFailed(error, 'rank index read failed; reading SQL');
       return null;
     }
   }

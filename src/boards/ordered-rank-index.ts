@@ -1,5 +1,5 @@
 import type { RankEntry, RankedEntry } from './rank-entry.js';
-import type { RankChange, RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex, RankView, RankWindow } from './rank-index.js';
 
 /** Which way a board ranks: highest score first (`desc`) or lowest first (`asc`, lap times). */
 export type RankOrder = 'desc' | 'asc';
@@ -56,6 +56,12 @@ export class OrderedRankIndex {
 
   count(): Promise<number> {
     return this.index.count(this.key);
+  }
+
+  async view(window: RankWindow | null, players: readonly string[]): Promise<RankView> {
+    const view = await this.index.view(this.key, window, players);
+    if (this.sign === 1) return view;
+    return { total: view.total, anchor: view.anchor && this.real(view.anchor), page: view.page.map((entry) => this.real(entry)), players: view.players.map((entry) => entry && this.real(entry)) };
   }
 
   replaceAll(batches: AsyncIterable<RankEntry[]>): Promise<number> {

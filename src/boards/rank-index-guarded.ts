@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RankEntry, RankedEntry } from './rank-entry.js';
-import type { RankChange, RankIndex } from './rank-index.js';
+import type { RankChange, RankIndex, RankView, RankWindow } from './rank-index.js';
 
 /** The index is being (re)built: an expected state, answered from SQL meanwhile. */
 export class RankIndexNotReadyError extends Error {
@@ -75,6 +75,11 @@ export class RebuildGuardedRankIndex implements RankIndex {
   async count(boardId: string): Promise<number> {
     this.assertTrusted(boardId);
     return this.inner.count(boardId);
+  }
+
+  async view(boardId: string, window: RankWindow | null, players: readonly string[]): Promise<RankView> {
+    this.assertTrusted(boardId);
+    return this.inner.view(boardId, window, players);
   }
 
   async replaceAll(boardId: string, batches: AsyncIterable<RankEntry[]>): Promise<number> {

@@ -1,5 +1,5 @@
 import { assertPage, assertRankEntry, compareEntries, type RankEntry, type RankedEntry } from './rank-entry.js';
-import type { RankChange, RankIndex } from './rank-index.js';
+import { assertView, windowOffset, type RankChange, type RankIndex, type RankView, type RankWindow } from './rank-index.js';
 
 /** Enough levels for far more players than one process can hold (0.25^-32). */
 const MAX_LEVEL = 32;
@@ -291,6 +291,21 @@ export class MemoryRankIndex implements RankIndex {
   /** {@inheritDoc RankIndex.count} */
   async count(boardId: string): Promise<number> {
     return this.countSync(boardId);
+  }
+
+  /** {@inheritDoc RankIndex.view} */
+  async view(boardId: string, window: RankWindow | null, players: readonly string[]): Promise<RankView> {
+    assertView(window, players);
+    const list = this.boards.get(boardId)?.list;
+    const total = list?.size ?? 0;
+    const anchor = window && window.from !== 'offset' ? (list?.rankOf(window.userId) ?? null) : null;
+    const offset = window ? windowOffset(window, anchor?.rank ?? null, total) : null;
+    return {
+      total,
+      anchor,
+      page: offset === null || !list ? [] : list.top(offset, window!.limit),
+      players: players.map((userId) => list?.rankOf(userId) ?? null),
+    };
   }
 
   /** Synchronous `upsert`. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { assertPage, assertRankEntry, type RankEntry, type RankedEntry } from './rank-entry.js';
-import type { RankChange, RankIndex } from './rank-index.js';
+import { assertView, windowOffset, type RankChange, type RankIndex, type RankView, type RankWindow } from './rank-index.js';
 
 /*
  * Keys of one board, all sharing the hash tag `{boardId}` so Redis Cluster keeps them in one slot
@@ -118,21 +118,80 @@ end
 return out
 `;
 
-/** KEYS z h; ARGV start stop. Returns {userId, details, userId, details, ...}. */
-const TOP_LUA = `
-local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2])
-local out = {}
--- HMGET in slices: unpack() of thousands of values would overflow the Lua stack.
-for first = 1, #members, 1000 do
-  local ids = {}
-  for i = first, math.min(first + 999, #members) do
-    ids[#ids + 1] = string.sub(members[i], 17)
+/** Appends the entries ranked start..stop (0-based) to out as userId, details pairs. */
+const PAGE_LUA_HELPER = `
+local function appendPage(z, h, start, stop, out)
+  local members = redis.call('ZRANGE', z, start, stop)
+  -- HMGET in slices: unpack() of thousands of values would overflow the Lua stack.
+  for first = 1, #members, 1000 do
+    local ids = {}
+    for i = first, math.min(first + 999, #members) do
+      ids[#ids + 1] = string.sub(members[i], 17)
+    end
+    local details = redis.call('HMGET', h, unpack(ids))
+    for i = 1, #ids do
+      if not details[i] then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ids[i]) end
+      out[#out + 1] = ids[i]
+      out[#out + 1] = details[i]
+    end
   end
-  local details = redis.call('HMGET', KEYS[2], unpack(ids))
-  for i = 1, #ids do
-    if not details[i] then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ids[i]) end
-    out[#out + 1] = ids[i]
-    out[#out + 1] = details[i]
+  return #members
+end
+`;
+
+/** KEYS z h; ARGV start stop. Returns {userId, details, userId, details, ...}. */
+const TOP_LUA = `${PAGE_LUA_HELPER}
+local out = {}
+local read = appendPage(KEYS[1], KEYS[2], ARGV[1], ARGV[2], out)
+if type(read) == 'table' then return read end
+return out
+`;
+
+/**
+ * KEYS z h; ARGV mode (none, offset, after, around), offset or anchor userId, limit, then the
+ * players asked for. The window's start follows `windowOffset` (rank-index.ts). Returns {total,
+ * anchor rank (0 when not held), anchor details, page length, userId, details per page entry...,
+ * rank (0 when not held), details per player...}.
+ */
+const VIEW_LUA = `${LUA_HELPERS}${PAGE_LUA_HELPER}
+local z, h = KEYS[1], KEYS[2]
+local mode, limit = ARGV[1], tonumber(ARGV[3])
+local total = redis.call('ZCARD', z)
+local anchorRank, anchorDetails, offset = 0, '', nil
+if mode == 'offset' then
+  offset = tonumber(ARGV[2])
+elseif mode ~= 'none' then
+  local details = redis.call('HGET', h, ARGV[2])
+  if details then
+    local rank = redis.call('ZRANK', z, memberOf(details, ARGV[2]))
+    if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[2]) end
+    anchorRank, anchorDetails = rank + 1, details
+    if mode == 'after' then
+      offset = anchorRank
+    else
+      offset = math.max(0, math.min(anchorRank - 1 - math.floor((limit - 1) / 2), total - limit))
+    end
+  end
+end
+local out = {total, anchorRank, anchorDetails, 0}
+if offset and limit > 0 then
+  local read = appendPage(z, h, offset, offset + limit - 1, out)
+  if type(read) == 'table' then return read end
+  out[4] = read
+end
+if #ARGV > 3 then
+  local stored = redis.call('HMGET', h, unpack(ARGV, 4))
+  for i = 4, #ARGV do
+    local details = stored[i - 3]
+    if details then
+      local rank = redis.call('ZRANK', z, memberOf(details, ARGV[i]))
+      if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[i]) end
+      out[#out + 1] = rank + 1
+      out[#out + 1] = details
+    else
+      out[#out + 1] = 0
+      out[#out + 1] = ''
+    end
   end
 end
 return out
@@ -271,6 +330,7 @@ interface RankScripts {
   scoreboardRankOf: ScriptCall;
   scoreboardRanksOf: ScriptCall;
   scoreboardRankTop: ScriptCall;
+  scoreboardRankView: ScriptCall;
   scoreboardRankRebuildStart: ScriptCall;
   scoreboardRankRebuildBatch: ScriptCall;
   scoreboardRankRebuildFinish: ScriptCall;
@@ -283,6 +343,7 @@ const SCRIPTS: Record<keyof RankScripts, { lua: string; numberOfKeys: number; re
   scoreboardRankOf: { lua: RANK_OF_LUA, numberOfKeys: 2, readOnly: true },
   scoreboardRanksOf: { lua: RANKS_OF_LUA, numberOfKeys: 2, readOnly: true },
   scoreboardRankTop: { lua: TOP_LUA, numberOfKeys: 2, readOnly: true },
+  scoreboardRankView: { lua: VIEW_LUA, numberOfKeys: 2, readOnly: true },
   scoreboardRankRebuildStart: { lua: REBUILD_START_LUA, numberOfKeys: 1 },
   scoreboardRankRebuildBatch: { lua: REBUILD_BATCH_LUA, numberOfKeys: 4 },
   scoreboardRankRebuildFinish: { lua: REBUILD_FINISH_LUA, numberOfKeys: 6 },
@@ -413,6 +474,34 @@ export class RedisRankIndex implements RankIndex {
   /** {@inheritDoc RankIndex.count} */
   async count(boardId: string): Promise<number> {
     return this.redis.zcard(this.keys(boardId).z);
+  }
+
+  /** {@inheritDoc RankIndex.view} */
+  async view(boardId: string, window: RankWindow | null, players: readonly string[]): Promise<RankView> {
+    assertView(window, players);
+    const keys = this.keys(boardId);
+    const mode = window?.from ?? 'none';
+    const at = window === null ? '' : window.from === 'offset' ? String(window.offset) : window.userId;
+    const limit = window && window.limit > 0 ? window.limit : 0;
+    const reply = (await this.scripts.scoreboardRankView(keys.z, keys.h, mode, at, String(limit), ...players)) as (number | string)[];
+    const anchorRank = Number(reply[1]);
+    const view: RankView = {
+      total: Number(reply[0]),
+      anchor: anchorRank > 0 && window && window.from !== 'offset' ? { ...decodeDetails(window.userId, reply[2] as string), rank: anchorRank } : null,
+      page: [],
+      players: [],
+    };
+    // The script placed the window by the same rule, on the same total.
+    const offset = window ? (windowOffset(window, anchorRank > 0 ? anchorRank : null, view.total) ?? 0) : 0;
+    const pageEnd = 4 + 2 * Number(reply[3]);
+    for (let i = 4; i < pageEnd; i += 2) {
+      view.page.push({ ...decodeDetails(reply[i] as string, reply[i + 1] as string), rank: offset + (i - 4) / 2 + 1 });
+    }
+    for (let i = pageEnd, n = 0; i + 1 < reply.length; i += 2, n += 1) {
+      const rank = Number(reply[i]);
+      view.players.push(rank > 0 ? { ...decodeDetails(players[n]!, reply[i + 1] as string), rank } : null);
+    }
+    return view;
   }
 
   /**

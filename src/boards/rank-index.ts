@@ -1,10 +1,31 @@
-import type { RankEntry, RankedEntry } from './rank-entry.js';
+import { assertPage, type RankEntry, type RankedEntry } from './rank-entry.js';
 
 /** A player's rank after an upsert, and before it (null when the board did not hold them). */
 export interface RankChange {
   rank: number;
   previousRank: number | null;
 }
+
+/**
+ * Where the page of a `view` starts: at a 0-based offset, right after the anchor player, or around
+ * them (the window of `limit` entries holding them, centred where the board allows).
+ */
+export type RankWindow = { from: 'offset'; offset: number; limit: number } | { from: 'after' | 'around'; userId: string; limit: number };
+
+/** What one `view` read answers. */
+export interface RankView {
+  /** How many players the board holds. */
+  total: number;
+  /** The window's anchor player with their rank (null without an anchor, or when the board does not hold them). */
+  anchor: RankedEntry | null;
+  /** The window's entries in leaderboard order (empty when its anchor is not held). */
+  page: RankedEntry[];
+  /** The `players` asked for, in that order, null for those the board does not hold. */
+  players: (RankedEntry | null)[];
+}
+
+/** Most `players` one `view` may ask for. */
+export const VIEW_MAX_PLAYERS = 1000;
 
 /** The only board today; every key and call is parameterised by a board id so that more can follow. */
 export const GLOBAL_BOARD = 'global';
@@ -42,6 +63,13 @@ export interface RankIndex {
   /** How many players the board holds. */
   count(boardId: string): Promise<number>;
   /**
+   * One consistent read (one round trip in Redis) of what a read route needs: the board's size, a
+   * window of entries (from an offset, or after or around an anchor player) and the ranked entries
+   * of up to VIEW_MAX_PLAYERS players. `window` null reads no page. Rejects with a RangeError a
+   * window whose offset or limit is not a non-negative integer, or too many players.
+   */
+  view(boardId: string, window: RankWindow | null, players: readonly string[]): Promise<RankView>;
+  /**
    * Replaces the board's whole content with what `batches` yields (a rebuild from the database).
    * Readers see the old content until the new one is complete. Upserts and removes that reach the
    * index while it runs survive the swap (newer version wins, removals stick); a player listed twice
@@ -49,4 +77,23 @@ export interface RankIndex {
    * Returns the number of distinct players read from the batches.
    */
   replaceAll(boardId: string, batches: AsyncIterable<RankEntry[]>): Promise<number>;
+}
+
+/** Refuses a `view` no index could answer (every index calls it before reading). */
+export function assertView(window: RankWindow | null, players: readonly string[]): void {
+  if (window) assertPage(window.from === 'offset' ? window.offset : 0, window.limit);
+  if (players.length > VIEW_MAX_PLAYERS) throw new RangeError(`at most ${VIEW_MAX_PLAYERS} players per view`);
+}
+
+/**
+ * The 0-based offset a window starts at, given its anchor's 1-based rank (null when not held) and
+ * the board's size; null when there is no page to read. Around: `limit` entries holding the
+ * anchor, as many before as after it where the board allows (one more after when even).
+ */
+export function windowOffset(window: RankWindow, anchorRank: number | null, total: number): number | null {
+  if (window.from === 'offset') return window.offset;
+  if (anchorRank === null) return null;
+  if (window.from === 'after') return anchorRank;
+  const before = Math.floor((window.limit - 1) / 2);
+  return Math.max(0, Math.min(anchorRank - 1 - before, total - window.limit));
 }

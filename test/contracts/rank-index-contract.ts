@@ -239,6 +239,70 @@ export function rankIndexContract(
       assert.deepEqual(answers, ids.map((id) => expected.get(id)));
     });
 
+    it('view reads the total, a page from an offset and players in one call', async () => {
+      const entries = Array.from({ length: 9 }, (_, i) => entry(`p${i}`, 100 - (i % 4), T0 + i, 1, i === 3 ? null : `n|${i}`));
+      await index.upsertMany(board, entries);
+      const all = ranked(entries);
+      const byId = new Map(all.map((e) => [e.userId, e]));
+      const view = await index.view(board, { from: 'offset', offset: 2, limit: 4 }, ['p3', 'nobody', 'p0']);
+      assert.deepEqual(view, { total: 9, anchor: null, page: all.slice(2, 6), players: [byId.get('p3'), null, byId.get('p0')] });
+      assert.deepEqual(await index.view(board, { from: 'offset', offset: 8, limit: 5 }, []), { total: 9, anchor: null, page: all.slice(8), players: [] });
+      assert.deepEqual(await index.view(board, { from: 'offset', offset: 20, limit: 5 }, []), { total: 9, anchor: null, page: [], players: [] });
+      assert.deepEqual(await index.view(board, null, ['p8']), { total: 9, anchor: null, page: [], players: [byId.get('p8')] });
+      assert.deepEqual(await index.view('board-never-written', { from: 'around', userId: 'p1', limit: 3 }, ['p1']), { total: 0, anchor: null, page: [], players: [null] });
+    });
+
+    it('view reads the page right after an anchor player, at any place on the board', async () => {
+      const entries = Array.from({ length: 12 }, (_, i) => entry(`p${String(i).padStart(2, '0')}`, 50 - (i % 5), T0 + (i % 3)));
+      await index.upsertMany(board, entries);
+      const all = ranked(entries);
+      for (const held of all) {
+        const view = await index.view(board, { from: 'after', userId: held.userId, limit: 4 }, []);
+        assert.deepEqual(view, { total: 12, anchor: held, page: all.slice(held.rank, held.rank + 4), players: [] }, `after rank ${held.rank}`);
+      }
+      assert.deepEqual(await index.view(board, { from: 'after', userId: 'nobody', limit: 4 }, []), { total: 12, anchor: null, page: [], players: [] });
+      assert.deepEqual(await index.view(board, { from: 'after', userId: all[0]!.userId, limit: 0 }, []), { total: 12, anchor: all[0], page: [], players: [] });
+    });
+
+    it('view reads the window around an anchor: centred, kept inside the board, one more after when even', async () => {
+      const entries = Array.from({ length: 10 }, (_, i) => entry(`p${i}`, 1000 - i * 10));
+      await index.upsertMany(board, entries);
+      const all = ranked(entries);
+      const around = async (rank: number, limit: number) => (await index.view(board, { from: 'around', userId: all[rank - 1]!.userId, limit }, [])).page.map((e) => e.rank);
+      assert.deepEqual(await around(5, 5), [3, 4, 5, 6, 7]);
+      assert.deepEqual(await around(5, 4), [4, 5, 6, 7]);
+      assert.deepEqual(await around(1, 5), [1, 2, 3, 4, 5]);
+      assert.deepEqual(await around(2, 5), [1, 2, 3, 4, 5]);
+      assert.deepEqual(await around(10, 5), [6, 7, 8, 9, 10]);
+      assert.deepEqual(await around(9, 4), [7, 8, 9, 10]);
+      assert.deepEqual(await around(4, 1), [4]);
+      assert.deepEqual(await around(3, 25), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const view = await index.view(board, { from: 'around', userId: 'p4', limit: 3 }, ['p9']);
+      assert.deepEqual(view, { total: 10, anchor: all[4], page: all.slice(3, 6), players: [all[9]] });
+      assert.deepEqual((await index.view(board, { from: 'around', userId: 'nobody', limit: 3 }, [])).page, []);
+    });
+
+    it('view in a board ranked lowest first (negated scores) and with ties agrees with a sort', async () => {
+      const random = prng(11);
+      const entries = Array.from({ length: 300 }, (_, i) => entry(`u${i}`, 0 - Math.floor(random() * 40), T0 + Math.floor(random() * 5)));
+      await index.upsertMany(board, entries);
+      const all = ranked(entries);
+      for (const rank of [1, 2, 150, 299, 300]) {
+        const held = all[rank - 1]!;
+        const view = await index.view(board, { from: 'around', userId: held.userId, limit: 11 }, [held.userId]);
+        const first = Math.max(0, Math.min(rank - 1 - 5, 300 - 11));
+        assert.deepEqual(view.page, all.slice(first, first + 11), `around rank ${rank}`);
+        assert.deepEqual(view.players, [held]);
+      }
+    });
+
+    it('view refuses a bad window or too many players, reading nothing', async () => {
+      await assert.rejects(index.view(board, { from: 'offset', offset: -1, limit: 3 }, []), RangeError);
+      await assert.rejects(index.view(board, { from: 'offset', offset: 0, limit: 1.5 }, []), RangeError);
+      await assert.rejects(index.view(board, { from: 'around', userId: 'a', limit: -2 }, []), RangeError);
+      await assert.rejects(index.view(board, null, Array.from({ length: 1001 }, (_, i) => `p${i}`)), RangeError);
+    });
+
     it('keeps usernames exactly: null, empty, pipes, unicode, quotes', async () => {
       const names: (string | null)[] = [null, '', '|', 'a|b|c', '||7|', 'Zoë 名前 🎮', `O'Brien "the" \\ back`, ' spaced '];
       const entries = names.map((username, i) => entry(`user${i}`, 10 * (i + 1), T0, 1, username));
