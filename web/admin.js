@@ -8,7 +8,9 @@
 // is polled instead; after a reconnect that lost events, the first page is read again.
 // Charts: GET /api/v1/admin/activity?seconds=300 every 2 s, drawn on <canvas> by hand.
 // Player: GET /api/v1/scores/user/:id and .../history; the API reports a player's status (active or
-// frozen) only with their flags and in the freeze/unfreeze answers, so that is where it comes from.
+// frozen) only with their flags and in the freeze/unfreeze answers, so that is where it comes from
+// (and whether a frozen player is hidden from boards, from the freeze answer alone).
+// Boards: web/admin-boards.js, built here with this file's request and markup helpers.
 (() => {
   'use strict';
 
@@ -205,7 +207,7 @@
   function infoOf(userId) {
     let info = players.get(userId);
     if (!info) {
-      info = { username: null, status: null };
+      info = { username: null, status: null, hidden: null };
       players.set(userId, info);
     }
     return info;
@@ -214,13 +216,13 @@
   /** Every status badge with its Freeze/Unfreeze controls on the page. */
   const controls = new Set();
 
-  function learn(userId, { username, status }) {
+  function learn(userId, { username, status, refresh }) {
     const info = infoOf(userId);
     if (username && username !== info.username) {
       info.username = username;
       for (const row of feed.rows.values()) if (row.entry.userId === userId) renderWho(row);
     }
-    if ((status === 'active' || status === 'frozen') && status !== info.status) {
+    if ((status === 'active' || status === 'frozen') && (status !== info.status || refresh)) {
       info.status = status;
       for (const control of controls) {
         if (!control.root.isConnected) controls.delete(control);
@@ -239,12 +241,15 @@
     control.freeze = h('button', { type: 'button', className: 'danger freeze', onclick: () => openForm(control) }, 'Freeze');
     control.unfreeze = h('button', { type: 'button', className: 'unfreeze', onclick: () => void setFrozen(control, false) }, 'Unfreeze');
     control.input = h('input', { type: 'text', name: 'reason', maxlength: 500, required: true, autocomplete: 'off', placeholder: 'why (kept with the account)' });
+    control.hide = h('input', { type: 'checkbox', name: 'hide' });
+    control.hiddenTag = h('span', { className: 'hidden-tag', title: 'Off every board (global included) until unfrozen; the entries are kept' }, 'Hidden from boards');
     control.confirm = h('button', { type: 'submit', className: 'danger confirm' }, 'Confirm freeze');
     control.cancel = h('button', { type: 'button', className: 'cancel', onclick: () => closeForm(control) }, 'Cancel');
     control.form = h(
       'form',
       { className: 'freeze-form', novalidate: true, onsubmit: (event) => (event.preventDefault(), void submitFreeze(control)) },
       h('label', {}, 'Reason for freezing', control.input),
+      h('label', { className: 'check', title: 'The entries are kept and come back, unchanged, with the unfreeze' }, control.hide, 'Hide from boards'),
       control.confirm,
       control.cancel,
     );
@@ -252,7 +257,7 @@
       if (event.key === 'Escape') closeForm(control);
     });
     control.error = h('p', { className: 'error', role: 'status' });
-    control.root = h('div', { className: 'control user-status', dataset: { userId } }, control.badge, control.freeze, control.unfreeze, control.form, control.error);
+    control.root = h('div', { className: 'control user-status', dataset: { userId } }, control.badge, control.hiddenTag, control.freeze, control.unfreeze, control.form, control.error);
     controls.add(control);
     renderControl(control);
     return control.root;
@@ -263,11 +268,13 @@
     control.badge.dataset.status = status || 'unknown';
     control.badge.textContent = status === 'frozen' ? 'Frozen' : status === 'active' ? 'Active' : 'Status unknown';
     control.badge.title = status ? '' : 'The API reports a status with a player\'s flags and when freezing or unfreezing';
+    control.hiddenTag.hidden = !(status === 'frozen' && infoOf(control.userId).hidden === true);
     control.freeze.hidden = control.formOpen || status === 'frozen';
     control.unfreeze.hidden = control.formOpen || status === 'active';
     control.form.hidden = !control.formOpen;
     for (const button of [control.freeze, control.unfreeze, control.confirm, control.cancel]) button.disabled = control.busy;
     control.input.disabled = control.busy;
+    control.hide.disabled = control.busy;
   }
 
   function openForm(control) {
@@ -280,6 +287,7 @@
   function closeForm(control) {
     control.formOpen = false;
     control.input.value = '';
+    control.hide.checked = false;
     control.error.textContent = '';
     renderControl(control);
     control.freeze.focus();
@@ -300,13 +308,18 @@
     control.error.textContent = '';
     renderControl(control);
     const path = `${ADMIN}/users/${enc(control.userId)}/${frozen ? 'freeze' : 'unfreeze'}`;
-    const result = await call(path, { method: 'POST', body: frozen ? { reason } : {} });
+    const body = frozen ? (control.hide.checked ? { reason, hide: true } : { reason }) : {};
+    const result = await call(path, { method: 'POST', body });
     if (result.stale) return;
     control.busy = false;
     if (result.ok) {
       control.formOpen = false;
       control.input.value = '';
-      learn(control.userId, { status: result.data.status });
+      control.hide.checked = false;
+      // Hidden is known only from this answer (flags carry the status alone); unfreezing always unhides.
+      infoOf(control.userId).hidden = result.data.hidden === true;
+      learn(control.userId, { status: result.data.status, refresh: true });
+      if (boards) boards.statusChanged(control.userId, { status: result.data.status, hidden: result.data.hidden === true });
       renderControl(control);
       const other = frozen ? control.unfreeze : control.freeze;
       if (!other.hidden) other.focus();
@@ -566,6 +579,9 @@
     el.lookupError.textContent = '';
     el.lookupSubmit.disabled = false;
   }
+
+  // ---------------------------------------------------------------- boards (web/admin-boards.js)
+  const boards = window.ScoreboardAdminBoards ? window.ScoreboardAdminBoards.create({ call, h, fmt, statusControl }) : null;
 
   // ---------------------------------------------------------------- charts
   const charts = { seconds: null, hover: null, timer: null, inFlight: false, updatedAt: null };
@@ -1035,6 +1051,7 @@
     applyFeedPage(result.data, { head: true, live: false });
     updateStatus();
     void pollActivity();
+    if (boards) boards.start();
     void connectLive(session);
   }
 
@@ -1044,6 +1061,7 @@
     storeToken(null);
     stopSocket();
     stopActivity();
+    if (boards) boards.stop();
     clearFeed();
     clearPlayer();
     el.lookupId.value = '';

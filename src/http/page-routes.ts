@@ -11,6 +11,7 @@ const PAGES: Record<string, { file: string; type: string }> = {
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/admin': { file: 'admin.html', type: 'text/html; charset=utf-8' },
   '/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
+  '/admin-boards.js': { file: 'admin-boards.js', type: 'text/javascript; charset=utf-8' },
 };
 
 /** The live leaderboard page and the admin dashboard: static files read once at start. */
