@@ -99,22 +99,35 @@ if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. AR
 return {rank + 1, details}
 `;
 
-/** KEYS z h; ARGV userId... Returns {rank, details} per player, {0, ''} for one the board does not hold. */
-const RANKS_OF_LUA = `${LUA_HELPERS}
-local stored = redis.call('HMGET', KEYS[2], unpack(ARGV))
-local out = {}
-for i = 1, #ARGV do
-  local details = stored[i]
-  if details then
-    local rank = redis.call('ZRANK', KEYS[1], memberOf(details, ARGV[i]))
-    if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[i]) end
-    out[#out + 1] = rank + 1
-    out[#out + 1] = details
-  else
-    out[#out + 1] = 0
-    out[#out + 1] = ''
+/**
+ * Appends rank, details for each player named by ARGV[first..] to out ({0, ''} for one the board
+ * does not hold); returns an error reply when the index is corrupt, nil otherwise.
+ */
+const RANKS_LUA_HELPER = `
+local function appendRanks(z, h, first, out)
+  if #ARGV < first then return nil end
+  local stored = redis.call('HMGET', h, unpack(ARGV, first))
+  for i = first, #ARGV do
+    local details = stored[i - first + 1]
+    if details then
+      local rank = redis.call('ZRANK', z, memberOf(details, ARGV[i]))
+      if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[i]) end
+      out[#out + 1] = rank + 1
+      out[#out + 1] = details
+    else
+      out[#out + 1] = 0
+      out[#out + 1] = ''
+    end
   end
+  return nil
 end
+`;
+
+/** KEYS z h; ARGV userId... Returns {rank, details} per player, {0, ''} for one the board does not hold. */
+const RANKS_OF_LUA = `${LUA_HELPERS}${RANKS_LUA_HELPER}
+local out = {}
+local failed = appendRanks(KEYS[1], KEYS[2], 1, out)
+if failed then return failed end
 return out
 `;
 
@@ -153,7 +166,7 @@ return out
  * anchor rank (0 when not held), anchor details, page length, userId, details per page entry...,
  * rank (0 when not held), details per player...}.
  */
-const VIEW_LUA = `${LUA_HELPERS}${PAGE_LUA_HELPER}
+const VIEW_LUA = `${LUA_HELPERS}${RANKS_LUA_HELPER}${PAGE_LUA_HELPER}
 local z, h = KEYS[1], KEYS[2]
 local mode, limit = ARGV[1], tonumber(ARGV[3])
 local total = redis.call('ZCARD', z)
@@ -179,21 +192,8 @@ if offset and limit > 0 then
   if type(read) == 'table' then return read end
   out[4] = read
 end
-if #ARGV > 3 then
-  local stored = redis.call('HMGET', h, unpack(ARGV, 4))
-  for i = 4, #ARGV do
-    local details = stored[i - 3]
-    if details then
-      local rank = redis.call('ZRANK', z, memberOf(details, ARGV[i]))
-      if not rank then return redis.error_reply('SCOREBOARD_RANK_INDEX_CORRUPT ' .. ARGV[i]) end
-      out[#out + 1] = rank + 1
-      out[#out + 1] = details
-    else
-      out[#out + 1] = 0
-      out[#out + 1] = ''
-    end
-  end
-end
+local failed = appendRanks(z, h, 4, out)
+if failed then return failed end
 return out
 `;
 
