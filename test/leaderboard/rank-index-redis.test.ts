@@ -70,4 +70,21 @@ describe('RedisRankIndex keys', { skip: SKIP_REDIS }, () => {
     await assert.rejects(index.count(''), RangeError);
     await assert.rejects(index.count('a}b'), RangeError);
   });
+
+  it('refuses to answer from a set that lost a member its hash still names, on every read', async () => {
+    const index = new RedisRankIndex({ redis, keyPrefix });
+    const board = 'corrupt';
+    await index.upsertMany(board, [
+      { userId: 'u1', username: null, score: 5, lastUpdatedMs: 1_700_000_000_000, version: 1 },
+      { userId: 'u2', username: null, score: 4, lastUpdatedMs: 1_700_000_000_000, version: 1 },
+    ]);
+    const [lost] = await redis.zrange(`${keyPrefix}lb:{${board}}:z`, 1, 1);
+    await redis.zrem(`${keyPrefix}lb:{${board}}:z`, lost!);
+    const corrupt = /SCOREBOARD_RANK_INDEX_CORRUPT u2/;
+    await assert.rejects(index.rankOf(board, 'u2'), corrupt);
+    await assert.rejects(index.ranksOf(board, ['u1', 'u2']), corrupt);
+    await assert.rejects(index.view(board, null, ['u2']), corrupt);
+    await assert.rejects(index.view(board, { from: 'around', userId: 'u2', limit: 3 }, []), corrupt);
+    assert.deepEqual((await index.view(board, { from: 'offset', offset: 0, limit: 1 }, ['u1'])).players.map((e) => e?.rank), [1]);
+  });
 });
