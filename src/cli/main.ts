@@ -11,7 +11,7 @@ import { signSubmission } from '../boards/board-signature.js';
 import { resolveSecrets, withSecrets } from '../secrets.js';
 import { closeOnSignals, startServer } from '../server.js';
 import { boardsCommand, rebuildCache } from './boards-command.js';
-import { CHEAT_PROFILE_NAMES, parseDurationMs, runSimulation, spreadCheaters, type CheatProfileName } from './simulate.js';
+import { CHEAT_PROFILE_NAMES, parseDurationMs, runSimulation, spreadCheaters, type CheatProfileName } from './simulate/index.js';
 
 const USAGE = `Usage: scoreboard <command> [options]
 
