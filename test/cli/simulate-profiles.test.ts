@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseActionCatalogue } from '../../src/scores/action-catalogue.js';
 import { honestIncrement, honestProfile } from '../../src/cli/simulate/honest-profile.js';
+import { boardScore, boardsToFeed, plausibleRange, type SimulatedBoard } from '../../src/cli/simulate/board-scores.js';
 import { regularIntervalMs, spoofedAddress, spreadCheaters, tooFastProfile, tooMuchScoreProfile, tooRegularProfile } from '../../src/cli/simulate/cheat-profiles.js';
 import type { PlayerViewState, ProfileContext } from '../../src/cli/simulate/player-profile.js';
 import { prng } from '../helpers/random.js';
@@ -105,5 +106,84 @@ describe('simulate player profiles', () => {
     for (const address of addresses) assert.match(address, /^(198\.51\.100|203\.0\.113|192\.0\.2)\.\d{1,3}$/);
     assert.deepEqual(spreadCheaters(4, ['too-fast', 'many-ips']).map((profile) => profile.name), ['too-fast', 'many-ips', 'too-fast', 'many-ips']);
     assert.deepEqual(spreadCheaters(3, []), []);
+  });
+
+  it('--boards: only best and latest boards without actions, open now, are fed', () => {
+    const now = Date.parse('2026-12-03T12:00:00Z');
+    const board = (id: string, overrides: object = {}) => ({ id, operator: 'best', sortOrder: 'desc', actions: [], minScore: 0, maxScore: 100, startsAt: null, endsAt: null, period: { id: 'all' }, ...overrides });
+    const { boards, skipped } = boardsToFeed(
+      [
+        board('global', { operator: 'increment', actions: 'all' }),
+        board('tasks', { operator: 'increment', actions: ['TASK_COMPLETE'] }),
+        board('points', { operator: 'increment' }),
+        board('laps', { sortOrder: 'asc', minScore: 20_000, maxScore: 600_000, period: { id: '2026-11-30T00:00:00.000Z' } }),
+        board('mood', { operator: 'latest', minScore: -100 }),
+        board('over', { endsAt: '2026-12-03T11:59:59Z' }),
+        board('soon', { startsAt: '2026-12-03T12:00:01Z' }),
+        board('season', { startsAt: '2026-12-01T00:00:00Z', endsAt: '2026-12-31T00:00:00Z' }),
+      ],
+      now,
+    );
+    assert.deepEqual(boards, [
+      { id: 'laps', operator: 'best', sortOrder: 'asc', minScore: 20_000, maxScore: 600_000, periodId: '2026-11-30T00:00:00.000Z' },
+      { id: 'mood', operator: 'latest', sortOrder: 'desc', minScore: -100, maxScore: 100, periodId: 'all' },
+      { id: 'season', operator: 'best', sortOrder: 'desc', minScore: 0, maxScore: 100, periodId: 'all' },
+    ]);
+    assert.deepEqual(skipped.map((entry) => entry.id), ['global', 'tasks', 'points', 'over', 'soon']);
+  });
+
+  it('--boards: a best board gets attempts near the best that beat it now and then, a latest board anything in range', () => {
+    const random = prng(5);
+    const laps: SimulatedBoard = { id: 'laps', operator: 'best', sortOrder: 'asc', minScore: 20_000, maxScore: 600_000, periodId: 'all' };
+    const span = 580_000;
+    // A first attempt: in the weaker part of the range (a newcomer's time is slow).
+    const firsts = Array.from({ length: 1000 }, () => boardScore(laps, undefined, random));
+    assert.ok(firsts.every((time) => Number.isInteger(time) && time >= 600_000 - 0.6 * span && time <= 600_000 - 0.1 * span));
+    // Then times near the best: about a quarter better, by at most 5 % of the way left to the minimum,
+    // the rest worse by at most 3 % of the span.
+    let best = 400_000;
+    let improved = 0;
+    for (let i = 0; i < 400; i++) {
+      const time = boardScore(laps, best, random);
+      assert.ok(Number.isInteger(time) && time >= best - 0.05 * (best - 20_000) - 1 && time <= best + 0.03 * span + 1, `${time} from ${best}`);
+      if (time < best) {
+        improved += 1;
+        best = time;
+      }
+    }
+    assert.ok(improved > 60 && improved < 140, `${improved} of 400 improved`);
+    assert.ok(best < 300_000 && best > 20_000, `improving over time, ${best} after 400 laps`);
+    // Never past the range's end, however good the player is.
+    const score: SimulatedBoard = { id: 'score', operator: 'best', sortOrder: 'desc', minScore: 0, maxScore: 5000, periodId: 'all' };
+    for (let i = 0; i < 200; i++) assert.ok(boardScore(score, 5000, random) <= 5000);
+    assert.ok(Array.from({ length: 200 }, () => boardScore(score, 2500, random)).some((value) => value > 2500));
+
+    const mood: SimulatedBoard = { id: 'mood', operator: 'latest', sortOrder: 'desc', minScore: -100, maxScore: 100, periodId: 'all' };
+    const values = Array.from({ length: 2000 }, () => boardScore(mood, 50, random));
+    assert.ok(values.every((value) => Number.isInteger(value) && value >= -100 && value <= 100));
+    assert.ok(Math.min(...values) < -90 && Math.max(...values) > 90, 'spread over the range');
+    // A board of the default range (up to 2^53 - 1): scores a player could make, not astronomical ones.
+    assert.deepEqual(plausibleRange({ minScore: 0, maxScore: Number.MAX_SAFE_INTEGER }), { low: 0, high: 1_000_000 });
+    const single: SimulatedBoard = { ...score, minScore: 7, maxScore: 7 };
+    assert.equal(boardScore(single, undefined, random), 7);
+    assert.equal(boardScore(single, 7, random), 7);
+  });
+
+  it('--boards: an honest player sends about a third of its turns to a board, each board as likely; cheaters never', () => {
+    const random = prng(6);
+    const boards: SimulatedBoard[] = [
+      { id: 'a', operator: 'best', sortOrder: 'desc', minScore: 0, maxScore: 100, periodId: 'all' },
+      { id: 'b', operator: 'latest', sortOrder: 'desc', minScore: 0, maxScore: 100, periodId: 'all' },
+    ];
+    const counts = { a: 0, b: 0, update: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const choice = honestProfile.chooseSubmission!(view(), { boards, entries: new Map() }, context(0, random));
+      if (choice === undefined) counts.update += 1;
+      else counts[choice.boardId as 'a' | 'b'] += 1;
+    }
+    assert.ok(Math.abs(counts.update / 3000 - 2 / 3) < 0.04, JSON.stringify(counts));
+    assert.ok(Math.abs(counts.a - counts.b) < 150, JSON.stringify(counts));
+    assert.equal(honestProfile.chooseSubmission!(view(), { boards: [], entries: new Map() }, context(0, random)), undefined);
+    for (const cheater of spreadCheaters(5)) assert.equal(cheater.chooseSubmission, undefined, cheater.name);
   });
 });

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseActionCatalogue } from '../../src/scores/action-catalogue.js';
 import { RateBudget, reachableRate, targetRate } from '../../src/cli/simulate/rate-budget.js';
-import { buildSummary, doneLine, profileReport, progressLine, readRefusal, SimulationTally, type RunFigures } from '../../src/cli/simulate/simulation-report.js';
+import { boardReport, buildSummary, doneLine, profileReport, progressLine, readRefusal, SimulationTally, type RunFigures } from '../../src/cli/simulate/simulation-report.js';
 
 /** The report's figures and lines, and the rate bookkeeping, without a server. */
 
@@ -74,6 +74,34 @@ describe('simulate report', () => {
     assert.match(report, /^by profile:\n {2}honest {4}3 players {4}sent 7 +ok 5 +refused 1 \(429:1\) {2}failed 1 \(ECONNRESET:1\)\n {2}too-fast {2}1 player {5}sent 2 +ok 0 +refused 2 \(403\/TOO_FAST:2\)\n/);
     assert.match(report, /^ {2}too-fast {2}1 of 1 player {2}TOO_FAST_REPEATED:1$/m);
     assert.match(report, /^ {2}honest {4}0 of 3 players$/m);
+  });
+
+  it('--boards: submissions are counted per board as well as in all, and the boards report shows them', () => {
+    const tally = new SimulationTally();
+    const honest = tally.group('honest');
+    const laps = tally.board({ id: 'laps', operator: 'best', sortOrder: 'asc' });
+    const mood = tally.board({ id: 'mood', operator: 'latest', sortOrder: 'desc' });
+    for (let i = 0; i < 4; i++) tally.answered([honest, laps], 200, 2);
+    tally.answered([honest, mood], 200, 2);
+    tally.answered([honest, mood], 403, 2, readRefusal(403, { error: { code: 'FORBIDDEN', details: { reason: 'BOARD_CLOSED' } } }));
+    tally.failed([honest, mood], 'TIMEOUT');
+    tally.answered([honest], 200, 2);
+    assert.deepEqual([tally.total.sent, tally.total.ok, tally.total.refused, tally.total.failed], [8, 6, 1, 1]);
+
+    const facts = { figures: figures(tally), players: 2, requestedRate: 5, targetRate: 5, stopReason: 'duration' as const, notes: [], flagsRead: false };
+    assert.equal(buildSummary(facts).boards, undefined, 'only with --boards');
+    const summary = buildSummary({ ...facts, boards: true });
+    assert.deepEqual(summary.boards, [
+      { boardId: 'laps', operator: 'best', sortOrder: 'asc', sent: 4, ok: 4, refused: 0, failed: 0, byCode: {} },
+      { boardId: 'mood', operator: 'latest', sortOrder: 'desc', sent: 3, ok: 1, refused: 1, failed: 1, byCode: { BOARD_CLOSED: 1, TIMEOUT: 1 } },
+    ]);
+    assert.equal(
+      boardReport(summary, tally.boards),
+      'by board (direct submissions, POST /api/v1/boards/:boardId/scores):\n' +
+        '  laps  best asc     sent 4      ok 4      refused 0\n' +
+        '  mood  latest desc  sent 3      ok 1      refused 1 (403/BOARD_CLOSED:1)  failed 1 (TIMEOUT:1)\n',
+    );
+    assert.equal(boardReport(buildSummary(facts), tally.boards), '');
   });
 
   it('reachableRate and targetRate: the binding limit, and the note when the asked rate is more', () => {

@@ -1,3 +1,4 @@
+import { BOARD_TURN_SHARE, boardScore } from './board-scores.js';
 import type { PlayerProfile } from './player-profile.js';
 
 /** How far behind its plan an honest player may fall before it stops trying to catch up (in mean intervals). */
@@ -12,7 +13,8 @@ export function honestIncrement(maxScore: number, random: () => number): number 
 /**
  * An honest player: acts at irregular, human-looking intervals (0.5 to 1.5 times its mean, catching
  * up after a wait), only with action types whose minDuration has passed and only within the rate
- * limits; increments are spread over 1..maxScore, mostly small.
+ * limits; increments are spread over 1..maxScore, mostly small. With `--boards`, a third of its turns
+ * are a submission to one of the boards (each as likely), with a plausible score for it.
  */
 export const honestProfile: PlayerProfile = {
   name: 'honest',
@@ -36,5 +38,10 @@ export const honestProfile: PlayerProfile = {
     const pool = ready.length > 0 ? ready : [types.reduce((a, b) => ((player.actionReadyAt.get(a) ?? 0) <= (player.actionReadyAt.get(b) ?? 0) ? a : b))];
     const actionType = pool[Math.floor(random() * pool.length)] ?? types[0]!;
     return { actionType, scoreIncrement: honestIncrement(actions.get(actionType)?.maxScore ?? 1, random) };
+  },
+  chooseSubmission(_player, { boards, entries }, { random }) {
+    if (boards.length === 0 || random() >= BOARD_TURN_SHARE) return undefined;
+    const board = boards[Math.floor(random() * boards.length)] ?? boards[0]!;
+    return { boardId: board.id, score: boardScore(board, entries.get(board.id), random) };
   },
 };

@@ -1,4 +1,5 @@
 import type { ActionCatalogue } from '../../scores/action-catalogue.js';
+import type { SimulatedBoard } from './board-scores.js';
 
 /**
  * What a simulated player *does* — when it acts and what it claims — is a {@link PlayerProfile}; the
@@ -59,6 +60,20 @@ export interface ChosenAction {
   forwardedFor?: string;
 }
 
+/** A direct submission to a board (`--boards`). */
+export interface ChosenSubmission {
+  boardId: string;
+  score: number;
+}
+
+/** What a profile knows about the boards of a run with `--boards`. */
+export interface BoardsContext {
+  /** The boards the players submit to (never empty when asked). */
+  readonly boards: readonly SimulatedBoard[];
+  /** The player's entry on each board (board id -> score), as the server last answered. */
+  readonly entries: ReadonlyMap<string, number>;
+}
+
 /** How one kind of player behaves. */
 export interface PlayerProfile {
   name: string;
@@ -69,4 +84,9 @@ export interface PlayerProfile {
   nextDelayMs(player: PlayerView, context: ProfileContext): number;
   /** The action to send now. */
   chooseAction(player: PlayerView, context: ProfileContext): ChosenAction;
+  /**
+   * With `--boards`, asked first on every turn: a submission to send instead of an update, or
+   * undefined for an update. A profile without it never submits to boards.
+   */
+  chooseSubmission?(player: PlayerView, boards: BoardsContext, context: ProfileContext): ChosenSubmission | undefined;
 }

@@ -15,6 +15,8 @@ export interface Player {
   /** When this player's latest attempts were answered (ascending, at most maxRequests kept). */
   attempts: number[];
   pausedUntil: number;
+  /** With `--boards`: the player's entry on each board (board id -> score), as the server last answered. */
+  boardEntries: Map<string, number>;
 }
 
 /** Readable names for the live page: "Ada 17". */
@@ -70,6 +72,7 @@ export function createPlayers(options: PlayersOptions): Player[] {
       seeded: false,
       attempts: [],
       pausedUntil: 0,
+      boardEntries: new Map(),
     };
   });
 }

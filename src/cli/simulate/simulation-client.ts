@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createTokenSigner } from '../../auth/jwt.js';
+import { signSubmission } from '../../boards/board-signature.js';
 import { signAction } from '../../scores/signature.js';
 
 /** The simulator's side of HTTP: tokens, signed bodies, and one method per request it makes. */
@@ -29,6 +30,12 @@ export function createTokenMinter(jwtSecret: string): (claims: TokenClaims) => s
 export function signedUpdateBody(key: string, choice: { actionType: string; scoreIncrement: number }, atMs: number): string {
   const unsigned = { actionId: randomUUID(), actionType: choice.actionType, scoreIncrement: choice.scoreIncrement, timestamp: new Date(atMs).toISOString() };
   return JSON.stringify({ ...unsigned, clientSignature: signAction(key, unsigned) });
+}
+
+/** A direct submission's body for `boardId`, signed as DESIGN section 11 says. */
+export function signedSubmissionBody(key: string, boardId: string, score: number, atMs: number): string {
+  const unsigned = { actionId: randomUUID(), score, timestamp: new Date(atMs).toISOString() };
+  return JSON.stringify({ ...unsigned, clientSignature: signSubmission(key, { ...unsigned, boardId }) });
 }
 
 /** A key the server does not know, for cheaters that forge signatures. */
@@ -72,6 +79,16 @@ export class SimulationClient {
       body,
       headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
     });
+  }
+
+  /** POST /api/v1/boards/:boardId/scores with a signed body. */
+  postSubmission(token: string, boardId: string, body: string): Promise<Answer> {
+    return this.request(`/api/v1/boards/${encodeURIComponent(boardId)}/scores`, { token, method: 'POST', body });
+  }
+
+  /** GET /api/v1/boards: every board with its definition and current period. */
+  boards(token: string): Promise<Answer> {
+    return this.request('/api/v1/boards', { token, timeoutMs: POLL_TIMEOUT_MS });
   }
 
   /** GET /api/v1/scores/leaderboard?limit=1: the leader, and the server's clock. */

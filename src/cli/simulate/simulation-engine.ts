@@ -2,22 +2,35 @@ import { setMaxListeners } from 'node:events';
 import type { ActionCatalogue } from '../../scores/action-catalogue.js';
 import { manyIpsProfile } from './cheat-profiles.js';
 import { honestProfile } from './honest-profile.js';
-import type { ChosenAction, PlayerProfile, ProfileContext } from './player-profile.js';
+import { boardsToFeed, plausibleRange, type SimulatedBoard } from './board-scores.js';
+import type { ChosenAction, ChosenSubmission, PlayerProfile, ProfileContext } from './player-profile.js';
 import { RateBudget, SAFETY_MARGIN_MS, targetRate } from './rate-budget.js';
 import { ServerWatch } from './server-watch.js';
 import { readFlags } from './server-flags.js';
 import { createPlayers, type Player } from './simulated-players.js';
-import { createTokenMinter, forgedKey, POLL_TIMEOUT_MS, signedUpdateBody, SimulationClient, TOKEN_REFRESH_MS, type TokenClaims } from './simulation-client.js';
+import {
+  createTokenMinter,
+  forgedKey,
+  POLL_TIMEOUT_MS,
+  signedSubmissionBody,
+  signedUpdateBody,
+  SimulationClient,
+  TOKEN_REFRESH_MS,
+  type TokenClaims,
+} from './simulation-client.js';
 import { formatElapsed, formatRate } from './simulation-format.js';
 import type { ProgressOutput, SimulationOptions } from './simulation-options.js';
 import {
+  boardReport,
   buildSummary,
   doneLine,
   profileReport,
   progressLine,
   readRefusal,
   SimulationTally,
+  type BoardStats,
   type ProfileStats,
+  type Tally,
   type Refusal,
   type RunFigures,
   type SimulationSummary,
@@ -43,6 +56,12 @@ const FATAL: Record<string, string> = {
   NOT_FOUND: 'the server has no /api/v1/scores/update route (404): is --url a Scoreboard server?',
 };
 
+/** A submission refused with one of these means the board no longer takes them (deleted, closed, changed). */
+const BOARD_GONE = new Set(['BOARD_NOT_FOUND', 'NOT_ALLOWED', 'BOARD_CLOSED']);
+const BOARD_HINTS: Record<string, string> = {
+  SCORE_VALIDATION_FAILED: "a board refused a score as out of its range: did its minScore/maxScore change during the run?",
+};
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
@@ -54,6 +73,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, Math.max(0, ms));
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A row of GET /api/v1/scores/user/:userId/history, as far as the simulator reads it. */
+interface HistoryRow {
+  actionType: string;
+  createdAt: string;
+  boardId?: string | null;
+  periodId?: string | null;
+  scoreAfter?: number;
 }
 
 /**
@@ -95,6 +123,8 @@ class SimulationRun {
   private readonly hinted = new Set<string>();
   private lineShown = false;
   private startedAt: number;
+  /** With `--boards`: the boards the players submit to (a board that stops taking them is dropped). */
+  private boards: SimulatedBoard[] = [];
   private readonly onAbort = () => this.stop('signal');
 
   constructor(private readonly options: SimulationOptions) {
@@ -142,6 +172,7 @@ class SimulationRun {
     try {
       await this.waitForServer();
       if (this.watch.lastContactAt !== undefined && !this.stopReason) {
+        if (this.options.boards) await this.loadBoards();
         this.announce();
         this.startedAt = this.now();
         timers.push(...this.startTimers());
@@ -191,8 +222,31 @@ class SimulationRun {
     const cheaterGroups = [...this.tally.groups.values()].slice(1).map((group) => `${group.players} ${group.name}`);
     const cheatersText = cheaters.length === 0 ? '' : ` and ${cheaters.length} ${cheaters.length === 1 ? 'cheater' : 'cheaters'} (${cheaterGroups.join(', ')})`;
     this.output.write(`simulating ${options.players} ${this.profile.name} players at ${formatRate(this.targetRate)} updates/s${cheatersText} against ${this.client.base} ${until}\n`);
+    if (this.boards.length > 0) {
+      const list = this.boards.map((board) => {
+        const { low, high } = plausibleRange(board);
+        return `${board.id} (${board.operator} ${board.sortOrder}, ${low}..${high})`;
+      });
+      this.output.write(`a third of the ${this.profile.name} players' turns are submissions to ${this.boards.length} ${this.boards.length === 1 ? 'board' : 'boards'}: ${list.join(', ')}\n`);
+    }
     if (cheaters.some((cheater) => cheater === manyIpsProfile)) {
       this.note('note: many-ips players send X-Forwarded-For: the server sees those addresses only when it runs with TRUST_PROXY=true');
+    }
+  }
+
+  /** `--boards`: the boards to submit to, from GET /api/v1/boards; a note when there are none. */
+  private async loadBoards(): Promise<void> {
+    const answer = await this.client.boards(this.players[0]!.token);
+    if (answer.kind === 'failed') return this.note(`note: --boards: GET /api/v1/boards failed (${answer.code}): only action updates are sent`);
+    this.watch.contact();
+    const list = (answer.body as { data?: { boards?: unknown } } | undefined)?.data?.boards;
+    if (answer.status !== 200 || !Array.isArray(list)) return this.note(`note: --boards: GET /api/v1/boards answered ${answer.status}: only action updates are sent`);
+    const { boards, skipped } = boardsToFeed(list, this.now());
+    this.boards = boards;
+    for (const board of boards) this.tally.board(board);
+    const others = skipped.filter((board) => board.id !== 'global').map((board) => `${board.id} (${board.why})`);
+    if (boards.length === 0) {
+      this.note(`note: --boards: no best or latest board takes submissions now${others.length > 0 ? ` (${others.join(', ')})` : ''}: only action updates are sent`);
     }
   }
 
@@ -233,7 +287,9 @@ class SimulationRun {
         await this.seed(player);
         continue;
       }
-      await this.sendUpdate(player, player.profile.chooseAction(player.view, this.context()));
+      const submission = this.boards.length === 0 ? undefined : player.profile.chooseSubmission?.(player.view, { boards: this.boards, entries: player.boardEntries }, this.context());
+      if (submission) await this.sendSubmission(player, submission);
+      else await this.sendUpdate(player, player.profile.chooseAction(player.view, this.context()));
     }
   }
 
@@ -252,13 +308,23 @@ class SimulationRun {
     if (answer.kind === 'failed') return this.watch.networkFailure(answer.code);
     this.watch.contact();
     if (answer.status !== 200 || answer.body === undefined) return; // 404: a new player
-    const body = answer.body as { data?: { history?: { actionType: string; createdAt: string }[] } };
+    const body = answer.body as { data?: { history?: HistoryRow[] } };
     const horizon = this.now() - this.budget.windowMs;
+    this.learnEntries(player, body.data?.history ?? []);
     for (const entry of body.data?.history ?? []) {
       const at = Date.parse(entry.createdAt) - this.watch.clockOffsetMs + this.watch.clockUncertaintyMs;
       if (!Number.isFinite(at)) continue;
       this.accepted(player, entry.actionType, at);
       if (at > horizon) this.budget.recordAttempt(player.attempts, at);
+    }
+  }
+
+  /** A player's entries on the boards fed, from its latest submission to each in the current period (history is newest first). */
+  private learnEntries(player: Player, history: readonly HistoryRow[]): void {
+    for (const row of history) {
+      const board = this.boards.find((candidate) => candidate.id === row.boardId);
+      if (!board || row.periodId !== board.periodId || player.boardEntries.has(board.id) || typeof row.scoreAfter !== 'number') continue;
+      player.boardEntries.set(board.id, row.scoreAfter);
     }
   }
 
@@ -271,9 +337,9 @@ class SimulationRun {
     try {
       const answer = await this.client.postUpdate(player.token, payload, choice.forwardedFor);
       answeredAt = this.now();
-      if (answer.kind === 'failed') return this.failed(player, answer.code, sentAt, answeredAt, choice.actionType);
+      if (answer.kind === 'failed') return this.failed(player, [player.group], answer.code, sentAt, answeredAt, choice.actionType);
       this.watch.contact();
-      if (answer.status !== 200) return this.refused(player, readRefusal(answer.status, answer.body), answer.latencyMs, answeredAt, choice.actionType);
+      if (answer.status !== 200) return this.refused(player, [player.group], readRefusal(answer.status, answer.body), answer.latencyMs, answeredAt, choice.actionType);
       this.tally.answered([player.group], answer.status, answer.latencyMs);
       this.accepted(player, choice.actionType, answeredAt);
       const data = (answer.body as { data?: { rank?: number; newScore?: number } } | undefined)?.data;
@@ -286,23 +352,60 @@ class SimulationRun {
     }
   }
 
-  /** A refusal: counted, and waited out as the server asks (a 429's retry, a TOO_FAST's minDuration). */
-  private refused(player: Player, refusal: Refusal, latencyMs: number, answeredAt: number, actionType: string): void {
-    this.tally.answered([player.group], refusal.status, latencyMs, refusal);
+  /** `--boards`: a signed direct submission; an accepted one tells the player its entry. */
+  private async sendSubmission(player: Player, choice: ChosenSubmission): Promise<void> {
+    const stats = this.tally.board(this.boards.find((board) => board.id === choice.boardId) ?? { id: choice.boardId, operator: '?', sortOrder: '?' });
+    const tallies = [player.group, stats];
+    const payload = signedSubmissionBody(this.options.hmacSecretKey, choice.boardId, choice.score, this.now());
+    player.view.sent += 1;
+    this.budget.started();
+    const sentAt = this.now();
+    let answeredAt = sentAt;
+    try {
+      const answer = await this.client.postSubmission(player.token, choice.boardId, payload);
+      answeredAt = this.now();
+      if (answer.kind === 'failed') return this.failed(player, tallies, answer.code, sentAt, answeredAt);
+      this.watch.contact();
+      if (answer.status !== 200) return this.submissionRefused(player, stats, readRefusal(answer.status, answer.body), answer.latencyMs, answeredAt);
+      this.tally.answered(tallies, answer.status, answer.latencyMs);
+      const entry = (answer.body as { data?: { score?: unknown } } | undefined)?.data?.score;
+      if (typeof entry === 'number') player.boardEntries.set(choice.boardId, entry);
+    } finally {
+      this.budget.ended(answeredAt);
+      this.budget.recordAttempt(player.attempts, answeredAt);
+    }
+  }
+
+  /** A refused submission: as any refusal, and a board that no longer takes submissions is dropped from the run. */
+  private submissionRefused(player: Player, stats: BoardStats, refusal: Refusal, latencyMs: number, answeredAt: number): void {
+    this.refused(player, [player.group, stats], refusal, latencyMs, answeredAt);
+    if (!BOARD_GONE.has(refusal.key) || !this.boards.some((board) => board.id === stats.boardId)) return;
+    this.boards = this.boards.filter((board) => board.id !== stats.boardId);
+    this.note(`note: board ${stats.boardId} refused a submission with ${refusal.label}: no more submissions to it`);
+  }
+
+  /**
+   * A refusal: counted, and waited out as the server asks (a 429's retry, a TOO_FAST's minDuration).
+   * `actionType`: the update's; undefined for a board submission.
+   */
+  private refused(player: Player, tallies: readonly Tally[], refusal: Refusal, latencyMs: number, answeredAt: number, actionType?: string): void {
+    this.tally.answered(tallies, refusal.status, latencyMs, refusal);
     const { key } = refusal;
     const retryAfterMs = refusal.retryAfterMs ?? BACKOFF_AFTER_FAILURE_MS;
     if (refusal.status === 429) {
       player.pausedUntil = answeredAt + retryAfterMs + SAFETY_MARGIN_MS;
       if (refusal.scope === 'global') this.budget.pauseGlobal(player.pausedUntil);
-    } else if (key === 'TOO_FAST') {
+    } else if (key === 'TOO_FAST' && actionType !== undefined) {
       const type = actionType.toUpperCase();
       player.view.actionReadyAt.set(type, Math.max(player.view.actionReadyAt.get(type) ?? 0, answeredAt + retryAfterMs + SAFETY_MARGIN_MS));
     } else if (refusal.status >= 500) {
       player.pausedUntil = answeredAt + BACKOFF_AFTER_FAILURE_MS;
     }
-    if (HINTS[key] && !this.hinted.has(key) && player.profile === honestProfile) {
-      this.hinted.add(key);
-      this.note(`note: ${HINTS[key]}`);
+    const hint = actionType === undefined ? BOARD_HINTS[key] : HINTS[key];
+    const hintKey = `${actionType === undefined ? 'board ' : ''}${key}`;
+    if (hint && !this.hinted.has(hintKey) && player.profile === honestProfile) {
+      this.hinted.add(hintKey);
+      this.note(`note: ${hint}`);
     }
     // Only the players' own refusals count: cheaters draw some on purpose (INVALID_SIGNATURE).
     const fatal = FATAL[key];
@@ -310,9 +413,9 @@ class SimulationRun {
   }
 
   /** No answer: it may have been applied, so the player waits as if it was, and backs off. */
-  private failed(player: Player, code: string, sentAt: number, answeredAt: number, actionType: string): void {
-    this.tally.failed([player.group], code);
-    this.accepted(player, actionType, answeredAt);
+  private failed(player: Player, tallies: readonly Tally[], code: string, sentAt: number, answeredAt: number, actionType?: string): void {
+    this.tally.failed(tallies, code);
+    if (actionType !== undefined) this.accepted(player, actionType, answeredAt);
     player.pausedUntil = answeredAt + BACKOFF_AFTER_FAILURE_MS;
     this.watch.networkFailure(code, sentAt);
   }
@@ -359,11 +462,13 @@ class SimulationRun {
       notes: this.notes,
       flagsRead: this.cheaters.length > 0 && flagsError === undefined && reached,
       flagsError,
+      boards: this.options.boards === true,
     });
     if (!reached) return summary;
     this.output.write(`${this.lineShown ? '\r\x1b[K' : ''}${doneLine(summary, figures)}`);
     this.lineShown = false;
     if (this.cheaters.length > 0) this.output.write(profileReport(summary, this.tally.groups));
+    this.output.write(boardReport(summary, this.tally.boards));
     return summary;
   }
 

@@ -37,6 +37,12 @@ export interface SimulationOptions {
    * raised (GET /api/v1/admin/suspicious-activity, with an admin token signed like the players').
    */
   cheaters?: readonly PlayerProfile[];
+  /**
+   * Also submit to the boards that take direct submissions (`best` and `latest` boards without
+   * actions, open now, as GET /api/v1/boards lists them at the start): a share of the honest players'
+   * turns, with plausible scores within each board's range. The summary counts them per board.
+   */
+  boards?: boolean;
   /** Default: uniform `Math.random`. */
   random?: () => number;
   /** Default 1000 ms on a TTY, 5000 ms otherwise. */

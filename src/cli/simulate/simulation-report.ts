@@ -44,6 +44,21 @@ export interface SimulationSummary {
   profiles: ProfileSummary[];
   /** Why the flags could not be read (runs with cheaters only). */
   flagsError?: string;
+  /** Runs with `--boards`: the direct submissions to each board fed, in the order of the board list. */
+  boards?: BoardSummary[];
+}
+
+export interface BoardSummary {
+  boardId: string;
+  operator: string;
+  sortOrder: string;
+  /** Submissions sent to the board, accepted (200), refused, without an answer. */
+  sent: number;
+  ok: number;
+  refused: number;
+  failed: number;
+  /** As {@link SimulationSummary.byCode}. */
+  byCode: Record<string, number>;
 }
 
 export interface ProfileSummary {
@@ -81,6 +96,12 @@ export interface ProfileStats extends Tally {
   players: number;
   /** User id -> reasons flagged, read at the end (runs with cheaters). */
   flags: Map<string, Set<string>>;
+}
+
+export interface BoardStats extends Tally {
+  boardId: string;
+  operator: string;
+  sortOrder: string;
 }
 
 /** A refusal as the server gave it: its code, the key it is counted under, and what it asks of the client. */
@@ -138,6 +159,18 @@ export class SimulationTally {
   readonly byStatus: Record<string, number> = {};
   readonly latency = new LatencyHistogram();
   readonly groups = new Map<string, ProfileStats>();
+  /** Per board fed (`--boards`), in the order they were added. */
+  readonly boards = new Map<string, BoardStats>();
+
+  /** The counters of a board the players submit to. */
+  board(board: { id: string; operator: string; sortOrder: string }): BoardStats {
+    let stats = this.boards.get(board.id);
+    if (!stats) {
+      stats = { boardId: board.id, operator: board.operator, sortOrder: board.sortOrder, ...newTally() };
+      this.boards.set(board.id, stats);
+    }
+    return stats;
+  }
 
   /** The counters of a profile, made on first use. */
   group(name: string): ProfileStats {
@@ -247,6 +280,8 @@ export interface SummaryFacts {
   stopReason: StopReason;
   error?: string;
   notes: string[];
+  /** Runs with `--boards`. */
+  boards?: boolean;
   /** Whether the flags were read (runs with cheaters that reached the server), or why they could not be. */
   flagsRead: boolean;
   flagsError?: string;
@@ -276,7 +311,29 @@ export function buildSummary(facts: SummaryFacts): SimulationSummary {
     notes: facts.notes,
     profiles: [...tally.groups.values()].map((group) => profileSummary(group, facts.flagsRead)),
     ...(facts.flagsError === undefined || facts.figures.cheaters === 0 ? {} : { flagsError: facts.flagsError }),
+    ...(facts.boards ? { boards: [...tally.boards.values()].map(boardSummary) } : {}),
   };
+}
+
+function boardSummary(stats: BoardStats): BoardSummary {
+  const { boardId, operator, sortOrder, sent, ok, refused, failed, byCode } = stats;
+  return { boardId, operator, sortOrder, sent, ok, refused, failed, byCode };
+}
+
+/** The per-board lines of a run with `--boards`: submissions sent, accepted, refused with their codes. */
+export function boardReport(summary: SimulationSummary, boards: ReadonlyMap<string, BoardStats>): string {
+  const rows = summary.boards ?? [];
+  if (rows.length === 0) return '';
+  const width = Math.max(...rows.map((row) => row.boardId.length));
+  const lines = ['by board (direct submissions, POST /api/v1/boards/:boardId/scores):'];
+  for (const row of rows) {
+    const stats = boards.get(row.boardId);
+    lines.push(
+      `  ${row.boardId.padEnd(width)}  ${`${row.operator} ${row.sortOrder}`.padEnd(11)}  sent ${String(row.sent).padEnd(5)}  ok ${String(row.ok).padEnd(5)}  ` +
+        `refused ${row.refused}${labelList(stats?.byLabel)}${row.failed > 0 ? `  failed ${row.failed}${labelList(stats?.byFailure)}` : ''}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function profileSummary(group: ProfileStats, flagsRead: boolean): ProfileSummary {
