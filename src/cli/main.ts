@@ -11,7 +11,7 @@ import { signSubmission } from '../boards/board-signature.js';
 import { resolveSecrets, withSecrets } from '../secrets.js';
 import { closeOnSignals, startServer } from '../server.js';
 import { boardsCommand, rebuildCache } from './boards-command.js';
-import { CHEAT_PROFILE_NAMES, parseDurationMs, runSimulation, spreadCheaters, type CheatProfileName } from './simulate.js';
+import { CHEAT_PROFILE_NAMES, parseDurationMs, runSimulation, spreadCheaters, type CheatProfileName } from './simulate/index.js';
 
 const USAGE = `Usage: scoreboard <command> [options]
 
@@ -24,14 +24,18 @@ Commands:
                              Print a score update body signed with the configured HMAC_SECRET_KEY
   sign --board ID --score N [--action-id UUID] [--timestamp ISO]
                              Print a signed direct submission body for POST /api/v1/boards/ID/scores
-  simulate [--players 20] [--rate 5] [--url URL] [--duration 30s] [--prefix sim-]
+  simulate [--players 20] [--rate 5] [--url URL] [--duration 30s] [--prefix sim-] [--boards]
            [--cheaters 0] [--cheat-profiles too-fast,too-regular,too-much-score,many-ips,bad-signature]
                              Simulated players post signed score updates to a running server (--rate:
                              updates/s in all; --url default http://localhost:PORT; until Ctrl-C
                              unless --duration), with a progress line. --cheaters N adds N cheating
                              players spread round robin over --cheat-profiles (default all), and the
                              summary shows who the server flagged and why (many-ips sets
-                             X-Forwarded-For: the server must run with TRUST_PROXY=true to see it)
+                             X-Forwarded-For: the server must run with TRUST_PROXY=true to see it).
+                             --boards: a third of the players' turns (within --rate) are signed
+                             submissions to the best and latest boards that take them (GET
+                             /api/v1/boards at the start), with plausible scores in each board's
+                             range; the summary counts them per board, with the refusals' codes
   rebuild-cache              Rebuild the rank index (Redis or memory) of every board from the database and exit
   boards list                Print every board, its current period and its number of entries
   boards apply FILE          Create or update the boards a JSON file defines (the BOARDS_CONFIG format;
@@ -145,24 +149,27 @@ async function migrateCommand(): Promise<void> {
   process.stdout.write(`migrations are up to date (${config.mode} mode)\n`);
 }
 
-async function simulate(args: string[]): Promise<void> {
-  let values: Record<string, string | undefined>;
+const SIMULATE_OPTIONS = {
+  players: { type: 'string' },
+  rate: { type: 'string' },
+  url: { type: 'string' },
+  duration: { type: 'string' },
+  prefix: { type: 'string' },
+  cheaters: { type: 'string' },
+  'cheat-profiles': { type: 'string' },
+  boards: { type: 'boolean' },
+} as const;
+
+function simulateArgs(args: string[]) {
   try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        players: { type: 'string' },
-        rate: { type: 'string' },
-        url: { type: 'string' },
-        duration: { type: 'string' },
-        prefix: { type: 'string' },
-        cheaters: { type: 'string' },
-        'cheat-profiles': { type: 'string' },
-      },
-    }));
+    return parseArgs({ args, options: SIMULATE_OPTIONS }).values;
   } catch (error) {
     fail(`simulate: ${(error as Error).message}`);
   }
+}
+
+async function simulate(args: string[]): Promise<void> {
+  const values = simulateArgs(args);
   const players = Number(values.players ?? 20);
   if (!/^\d+$/.test(values.players ?? '20') || players < 1 || players > 10_000) fail('--players must be a whole number from 1 to 10000');
   const rate = Number(values.rate ?? 5);
@@ -217,6 +224,7 @@ async function simulate(args: string[]): Promise<void> {
       rateLimit: config.rateLimit,
       userIdPrefix: prefix,
       cheaters: spreadCheaters(cheaterCount, profileNames as CheatProfileName[]),
+      boards: values.boards === true,
       signal: controller.signal,
       output: process.stdout,
     });

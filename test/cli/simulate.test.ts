@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSimulation, type SimulationOptions, type SimulationSummary } from '../../src/cli/simulate.js';
+import { runSimulation, type SimulationOptions, type SimulationSummary } from '../../src/cli/simulate/index.js';
 import { actionsFile, createTestApp, TEST_HMAC_KEY, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
 
 const BIN = new URL('../../bin/scoreboard.js', import.meta.url).pathname;

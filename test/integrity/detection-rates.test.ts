@@ -1,6 +1,6 @@
 /**
  * Detection rates of the anomaly detectors against `scoreboard simulate`'s own players, in virtual
- * time: the simulator's profiles (src/cli/simulate.ts: `honestProfile` and every cheater of
+ * time: the simulator's profiles (src/cli/simulate/: `honestProfile` and every cheater of
  * `CHEAT_PROFILES`) drive a model of what the server decides, and every attempt, accepted or
  * refused, is fed to `AnomalyDetectors` exactly as the integrity service feeds it. Seeded, so each
  * seed judges the same run; prints a table per run.
@@ -35,7 +35,7 @@ import {
   type PlayerProfile,
   type PlayerViewState,
   type ProfileContext,
-} from '../../src/cli/simulate.js';
+} from '../../src/cli/simulate/index.js';
 import { prng } from '../helpers/random.js';
 
 

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AnomalyReason } from '../../src/integrity/anomaly-detectors.js';
-import { CHEAT_PROFILE_NAMES, runSimulation, spreadCheaters, type CheatProfileName } from '../../src/cli/simulate.js';
+import { CHEAT_PROFILE_NAMES, runSimulation, spreadCheaters, type CheatProfileName } from '../../src/cli/simulate/index.js';
 import { actionsFile, createTestApp, TEST_HMAC_KEY, TEST_JWT_SECRET } from '../helpers/app.js';
 
 /** What each cheater profile does wrong, and so the reason it must be flagged for. */
