@@ -65,6 +65,9 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     ...server.fastify,
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
+    // A plugin's start is slow on a loaded machine, not stuck: Fastify's 10 s default failed a start
+    // (the API docs' plugin, beside three other test processes at a load average of 14 on 2 cores).
+    pluginTimeout: 60_000,
     trustProxy: addressTrust(config.trustProxy),
     // User ids may be 255 characters, percent-encoded up to three times that.
     routerOptions: { maxParamLength: 1024 },
