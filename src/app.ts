@@ -214,7 +214,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(boardAdminRoutes, { auth, catalogue: boards.catalogue, reads: boards.reads, moderation: boards.moderation });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
-  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, integrity, pubsub: backends.pubsub, log, metrics });
+  realtime = await attachRealtime({ app, config, redis: backends.redis, verifyToken, users, leaderboard, scores, integrity, pubsub: backends.pubsub, log, metrics });
   metrics.watchConnections(realtime.connectionCount);
   app.decorate('realtime', realtime);
 
