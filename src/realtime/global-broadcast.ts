@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import type { LeaderboardService } from '../boards/leaderboard-service.js';
+import type { LeaderboardService, TopSnapshot } from '../boards/leaderboard-service.js';
 import type { PubSub } from '../cache/pub-sub.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { LeaderboardBroadcaster } from './leaderboard-broadcaster.js';
@@ -13,6 +13,8 @@ export interface GlobalBroadcastOptions {
   leaderboard: LeaderboardService;
   pubsub: PubSub;
   intervalMs: number;
+  /** After each broadcast (the global board's board:update subscribers). */
+  onBroadcast?: (snapshot: TopSnapshot, seq: number) => void;
   log: FastifyBaseLogger;
   metrics?: Metrics;
 }
@@ -44,6 +46,7 @@ export async function startGlobalBroadcast(options: GlobalBroadcastOptions): Pro
       io.local
         .to(rooms.leaderboard('legacy'))
         .emit('leaderboard_changed', { ...legacyPayload('leaderboard_changed', cause, payload.timestamp), leaderboard: payload.leaderboard });
+      options.onBroadcast?.(snapshot, seq);
     },
   });
   await broadcaster.start();

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { GLOBAL_BOARD_ID } from '../boards/board.js';
 import type { RankedEntry } from '../boards/rank-entry.js';
 import type { PubSub } from '../cache/pub-sub.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -13,6 +14,8 @@ export interface PlayerWatchOptions {
   /** The global board's ranks of many players (LeaderboardService.ranksOf). */
   ranksOf: (userIds: readonly string[]) => Promise<Map<string, RankedEntry> | null>;
   intervalMs: number;
+  /** A rank event of a board other than global reached a socket (the board's own watcher notes it). */
+  onBoardRankTold?: (told: { userId: string; rank: number; boardId: string; periodId: string }) => void;
   log: FastifyBaseLogger;
   metrics?: Metrics;
 }
@@ -45,7 +48,9 @@ export async function startPlayerWatch(options: PlayerWatchOptions): Promise<Pla
     followRanksTold(socket) {
       socket.onAnyOutgoing((event: string, payload: unknown) => {
         const told = rankToldIn(event, payload);
-        if (told) watcher.noteTold(told.userId, told.rank);
+        if (!told) return;
+        if (told.boardId === GLOBAL_BOARD_ID) watcher.noteTold(told.userId, told.rank);
+        else options.onBoardRankTold?.(told);
       });
     },
     async stop() {
