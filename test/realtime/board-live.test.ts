@@ -275,6 +275,18 @@ for (const { mode, skip } of MODES) {
       assert.deepEqual(told.filter((p) => p.boardId === 'laps'), [], `laps (rank ${laps} to ${laps + 1}) is not subscribed`);
     });
 
+    it('watches the rank of a player who signs in after subscribing', async () => {
+      await submit('lee', 'laps', 3);
+      const lee = await open();
+      assert.equal((await subscribe(lee, { boardId: 'laps' })).ok, true);
+      assert.deepEqual(await lee.socket.timeout(2000).emitWithAck('authenticate', { token: t.token('lee') }), { ok: true, userId: 'lee' });
+      await sleep(600);
+      const before = (await t.app.inject({ url: '/api/v1/boards/laps/entries/lee' })).json().data.entry.rank;
+      await submit('mae', 'laps', 1);
+      const moved = await lee.next('rank:changed', (p) => p.boardId === 'laps', 5000);
+      assert.deepEqual(moved, { userId: 'lee', newRank: before + 1, oldRank: before, newScore: 3, boardId: 'laps', period: ALL });
+    });
+
     it('sends the new period’s board:update within BROADCAST_INTERVAL_MS + 1 s of the boundary', async () => {
       // The board clock jumps to 1.5 s before the next minute.
       const realNow = Date.now();
