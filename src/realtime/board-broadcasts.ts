@@ -171,6 +171,8 @@ export class BoardBroadcasts {
         send: (snapshot, seq, _cause, source) => this.send(entry, snapshot, seq, source),
       });
       await entry.broadcaster.start();
+      // A write between the read above and the broadcaster listening would otherwise wait for the next one.
+      entry.broadcaster.nudge();
     }
     if (this.stopped) {
       if (!shared) await entry.broadcaster.stop();
@@ -193,9 +195,8 @@ export class BoardBroadcasts {
    * after the boundary makes the new one.
    */
   private sync(entry: BoardBroadcast): void {
-    if (entry.periodEnd) clearTimeout(entry.periodEnd);
-    entry.periodEnd = null;
     if (this.stopped || entry.shared || this.watched.get(entry.board.id) !== entry) return;
+    // May emit `rollover`, whose listener syncs too: the timer is set below, once, either way.
     const held = this.options.rankings.current(this.options.catalogue.get(entry.board.id) ?? entry.board);
     if (held.ranking !== entry.ranking) {
       entry.ranking = held.ranking;
@@ -203,6 +204,8 @@ export class BoardBroadcasts {
       entry.periods.set(held.ranking, held.period);
       entry.broadcaster.follow(held.ranking);
     }
+    if (entry.periodEnd) clearTimeout(entry.periodEnd);
+    entry.periodEnd = null;
     const endsAtMs = entry.period.endsAt?.getTime();
     if (endsAtMs === undefined) return;
     const inMs = Math.min(MAX_TIMER_MS, Math.max(0, endsAtMs - this.now()));

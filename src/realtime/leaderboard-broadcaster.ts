@@ -99,6 +99,11 @@ export class LeaderboardBroadcaster {
     this.schedule();
   }
 
+  /** Looks at the top again soon (within the interval), sending it if it changed since the last broadcast. */
+  nudge(): void {
+    this.schedule();
+  }
+
   /** Remembers the update that moved the top, for the next broadcast's legacy payload. */
   noteCause(cause: TopCause): void {
     this.cause = cause;
