@@ -222,6 +222,27 @@ for (const { mode, skip } of MODES) {
       }
     });
 
+    it('waits for a period ending months away in steps (no timer overflow), and serves legacy sockets that ask', async () => {
+      await create({ id: 'leap-day', operator: 'best', reset: '0 0 29 2 *' });
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => warnings.push(warning.name);
+      process.on('warning', onWarning);
+      try {
+        const legacy = await open({ protocol: 'legacy' });
+        const ack = await subscribe(legacy, { boardId: 'leap-day' });
+        assert.equal(ack.ok, true);
+        assert.ok(Date.parse(ack.period.endsAt) - Date.now() > 2 ** 31, 'ends more than 24.8 days from now');
+        const snapshot = await legacy.next('board:update');
+        assert.deepEqual(snapshot.period, ack.period);
+        await submit('nia', 'leap-day', 4);
+        await legacy.next('board:update', (p) => p.leaderboard.length === 1);
+        await sleep(200);
+        assert.deepEqual(warnings.filter((name) => name === 'TimeoutOverflowWarning'), []);
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+
     it('holds at most 50 boards per socket', async () => {
       for (let i = 0; i < 50; i++) await create({ id: `cap-${String(i).padStart(2, '0')}` });
       const spectator = await open();
