@@ -4,7 +4,7 @@ import { boardNotFound } from '../boards/board-catalogue.js';
 import type { ErrorCode } from '../errors.js';
 import type { BoardBroadcasts } from './board-broadcasts.js';
 import type { LiveSocket } from './live-server.js';
-import { boardOfRoom, rooms, type AckError, type BoardSubscribeAck, type BoardUnsubscribeAck } from './realtime-events.js';
+import { boardOfRoom, rooms, type AckError, type BoardSubscribeAck, type BoardUnsubscribeAck, type BoardUpdatePayload } from './realtime-events.js';
 
 /** Boards one socket may hold at once; one more is answered RATE_LIMIT_EXCEEDED. */
 export const MAX_BOARDS_PER_SOCKET = 50;
@@ -38,38 +38,45 @@ function boardIdOf(payload: unknown): { boardId: string } | { problem: string } 
  * broadcasts follow. At most MAX_BOARDS_PER_SOCKET boards held, counting those still being joined.
  */
 export function handleBoardSubscriptions(socket: LiveSocket, options: BoardSubscriptionsOptions): void {
-  // A recovered socket got its rooms back: they count against the cap.
-  const held = new Set<string>();
-  for (const room of socket.rooms) {
-    const boardId = boardOfRoom(room);
-    if (boardId !== null) held.add(boardId);
-  }
+  // Boards being joined (their ack pending): they count against the cap, and a repeat waits for them.
+  const joining = new Map<string, Promise<BoardUpdatePayload>>();
+  const heldCount = () => {
+    let count = joining.size;
+    for (const room of socket.rooms) {
+      const boardId = boardOfRoom(room);
+      if (boardId !== null && !joining.has(boardId)) count += 1;
+    }
+    return count;
+  };
   socket.on('board:subscribe', (payload, ack) => {
     const reply: BoardSubscribeAck = typeof ack === 'function' ? ack : () => undefined;
     const parsed = boardIdOf(payload);
     if ('problem' in parsed) return reply(ackError('INVALID_REQUEST', parsed.problem));
     const { boardId } = parsed;
     if (!options.leaderboardPublic && socket.data.userId === null) return reply(ackError('UNAUTHORIZED', 'Boards are private: authenticate first'));
-    const board = options.catalogue.get(boardId);
-    if (!board) return reply(ackError('BOARD_NOT_FOUND', boardNotFound(boardId).message));
-    if (held.has(boardId)) {
-      // Already held (or being joined): a no-op, acked with the period its updates carry.
-      const current = options.broadcasts.snapshot(boardId);
-      if (current) return reply({ ok: true, boardId, period: current.period });
-    } else if (held.size >= MAX_BOARDS_PER_SOCKET) {
+    if (!options.catalogue.get(boardId)) return reply(ackError('BOARD_NOT_FOUND', boardNotFound(boardId).message));
+    const pending = joining.get(boardId);
+    // Already held, or being joined: a no-op, acked with the period its updates carry.
+    if (pending) return void pending.then((snapshot) => reply({ ok: true, boardId, period: snapshot.period }), () => reply(unavailable()));
+    const held = socket.rooms.has(rooms.board(boardId)) ? options.broadcasts.snapshot(boardId) : null;
+    if (held) return reply({ ok: true, boardId, period: held.period });
+    if (heldCount() >= MAX_BOARDS_PER_SOCKET) {
       return reply(ackError('RATE_LIMIT_EXCEEDED', `A socket may hold at most ${MAX_BOARDS_PER_SOCKET} boards at once; unsubscribe from one first`));
     }
-    held.add(boardId);
-    void subscribe(socket, boardId, options).then(
+    const joined = subscribe(socket, boardId, options);
+    joining.set(boardId, joined);
+    joined.then(
       (snapshot) => {
+        joining.delete(boardId);
         reply({ ok: true, boardId, period: snapshot.period });
-        socket.emit('board:update', snapshot);
+        // Taken out of the room meanwhile (the board was deleted): nothing follows.
+        if (socket.rooms.has(rooms.board(boardId))) socket.emit('board:update', snapshot);
       },
       (error: unknown) => {
-        held.delete(boardId);
+        joining.delete(boardId);
         void socket.leave(rooms.board(boardId));
         options.log.warn({ err: error, board: boardId }, 'board subscription failed');
-        reply(ackError('SERVICE_UNAVAILABLE', 'The board cannot be followed right now; retry'));
+        reply(unavailable());
       },
     );
   });
@@ -77,13 +84,17 @@ export function handleBoardSubscriptions(socket: LiveSocket, options: BoardSubsc
     const reply: BoardUnsubscribeAck = typeof ack === 'function' ? ack : () => undefined;
     const parsed = boardIdOf(payload);
     if ('problem' in parsed) return reply(ackError('INVALID_REQUEST', parsed.problem));
-    held.delete(parsed.boardId);
-    void Promise.resolve(socket.leave(rooms.board(parsed.boardId))).then(() => reply({ ok: true }));
+    const room = rooms.board(parsed.boardId);
+    // After a join in flight, so that it cannot put the socket back in the room.
+    const pending = joining.get(parsed.boardId)?.catch(() => undefined) ?? Promise.resolve();
+    void pending.then(() => socket.leave(room)).then(() => reply({ ok: true }));
   });
 }
 
+const unavailable = () => ackError('SERVICE_UNAVAILABLE', 'The board cannot be followed right now; retry');
+
 /** Joins the board's room (its broadcast opened first, other instances told), and returns the snapshot to send. */
-async function subscribe(socket: LiveSocket, boardId: string, options: BoardSubscriptionsOptions) {
+async function subscribe(socket: LiveSocket, boardId: string, options: BoardSubscriptionsOptions): Promise<BoardUpdatePayload> {
   const board = options.catalogue.get(boardId);
   if (!board) throw new Error(`board ${boardId} went away`);
   await options.broadcasts.open(board);

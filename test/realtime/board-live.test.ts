@@ -83,6 +83,12 @@ for (const { mode, skip } of MODES) {
       assert.deepEqual(await subscribe(spectator, { boardId: 'arena' }), { ok: true, boardId: 'arena', period: ALL });
       await sleep(300);
       assert.equal(updatesOf(spectator, 'arena').length, 1);
+      // Twice at once: both acked ok, one snapshot.
+      const hasty = await open();
+      const acks = await Promise.all([subscribe(hasty, { boardId: 'laps' }), subscribe(hasty, { boardId: 'laps' })]);
+      assert.deepEqual(acks.map((a) => a.ok), [true, true]);
+      await sleep(300);
+      assert.equal(updatesOf(hasty, 'laps').length, 1);
     });
 
     it('refuses an unknown board and malformed payloads with the envelope codes', async () => {
@@ -182,6 +188,11 @@ for (const { mode, skip } of MODES) {
       assert.equal((await subscribe(spectator, { boardId: 'doomed' })).error.code, 'BOARD_NOT_FOUND');
       await sleep(300);
       assert.equal(updatesOf(spectator, 'doomed').length, 2);
+      // A board made again with the id is a new board: subscribing to it is a new subscription.
+      await create({ id: 'doomed', operator: 'best' });
+      assert.equal((await subscribe(spectator, { boardId: 'doomed' })).ok, true);
+      await spectator.next('board:update', () => updatesOf(spectator, 'doomed').length === 3);
+      assert.deepEqual(updatesOf(spectator, 'doomed')[2].leaderboard, []);
     });
 
     it('gives a recovered connection a fresh snapshot of each board it held', async () => {
