@@ -34,6 +34,7 @@
   const ROLLOVER_GRACE_MS = 1500;
   const ROLLOVER_TRIES = 10;
   const AROUND_DEBOUNCE_MS = 300;
+  const BOARDS_REFRESH_MS = 60000;
   const TOKEN_KEY = 'scoreboard.token';
   const POLL_MS = 2000;
   const POLL_MAX_MS = 30000;
@@ -572,10 +573,8 @@
       node.textContent = text;
       return node;
     };
-    const options = [
-      option('current', `Current · ${periodLabel(current, board)}`),
-      option('previous', previous ? `Previous · ${periodLabel(previous, board)}` : 'Previous period'),
-    ];
+    // The line under the pickers spells out the period shown; the options stay short enough for a phone.
+    const options = [option('current', 'Current period'), option('previous', 'Previous period')];
     for (const period of periods) {
       if ((current && period.id === current.id) || (previous && period.id === previous.id)) continue;
       options.push(option(period.id, periodLabel(period, board)));
@@ -679,7 +678,7 @@
     // A board with both a reset and a season end: no period runs past the season.
     if (board.reset && board.endsAt && Date.parse(board.endsAt) <= now && !isPastView()) text = 'Closed';
     el.countdown.textContent = text;
-    el.countdown.dataset.state = target !== null && target - now < 60000 ? 'soon' : '';
+    el.countdown.dataset.state = target !== null && target - now < 10000 ? 'soon' : '';
     if (target !== null || (board.reset && !isPastView())) {
       countdownTimer = setTimeout(tickCountdown, 1000 - (now % 1000) + 20);
     }
@@ -808,14 +807,23 @@
       if (!response.ok) return; // private and anonymous: the global board alone, as before
       const { data } = await response.json();
       if (!data || !Array.isArray(data.boards)) return;
+      const before = pickerKey();
       boards = data.boards.filter((board) => board && typeof board.id === 'string');
       const shown = boards.find((board) => board.id === view.boardId);
       if (shown) applyBoard(shown);
-      renderBoardPicker();
+      // Rebuilt only when a board came, went or was renamed: a list open in the user's hand stays open.
+      if (pickerKey() !== before || el.boardPicker.options.length === 0) renderBoardPicker();
     } catch {
       /* the picker stays as it was */
     }
   }
+
+  const pickerKey = () => JSON.stringify(boards.map((board) => [board.id, board.title]));
+
+  // Boards created, renamed or deleted while the page is open reach the picker within a minute.
+  setInterval(() => {
+    if (!document.hidden) void fetchBoards();
+  }, BOARDS_REFRESH_MS);
 
   /** GET /api/v1/boards/:id, for a board the list does not hold; false (and back to global) when it does not exist. */
   async function fetchBoard(boardId) {
