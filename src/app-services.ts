@@ -44,10 +44,10 @@ export interface BoardServices {
   maintenance: BoardMaintenance;
 }
 
-function buildBoards(config: Config, backends: Backends, log: FastifyBaseLogger, leaderboard: LeaderboardService, users: UserProvisioner): BoardServices {
+function buildBoards(config: Config, backends: Backends, log: FastifyBaseLogger, leaderboard: LeaderboardService, users: UserProvisioner, now?: () => number): BoardServices {
   const { stores } = backends;
   const catalogue = new BoardCatalogue({ repository: stores.boards, actions: actionNamesOf(config.actions), log });
-  const rankings = new BoardRankings({ catalogue, rankIndex: backends.rankIndex, entries: stores.boards, global: leaderboard, log });
+  const rankings = new BoardRankings({ catalogue, rankIndex: backends.rankIndex, entries: stores.boards, global: leaderboard, log, now });
   const submissions = new BoardSubmissions({
     catalogue,
     rankings,
@@ -61,6 +61,7 @@ function buildBoards(config: Config, backends: Backends, log: FastifyBaseLogger,
     hmacSecretKey: config.hmacSecretKey!,
     timestampToleranceMs: config.timestampToleranceMs,
     log,
+    now,
     writeConcurrency: backends.sql.kind === 'pglite' ? 1 : 2,
   });
   const reads = new BoardReads({ catalogue, rankings, repository: stores.boards, cursors: new RankCursors(config.hmacSecretKey!) });
@@ -73,11 +74,11 @@ function buildBoards(config: Config, backends: Backends, log: FastifyBaseLogger,
  * other (an attempt feeds the detectors, a freeze or an erasure reaches the caches): the only
  * place that knows them all, so no domain imports another to tell it something.
  */
-export function buildServices(config: Config, backends: Backends, log: FastifyBaseLogger, metrics: Metrics): AppServices {
+export function buildServices(config: Config, backends: Backends, log: FastifyBaseLogger, metrics: Metrics, now?: () => number): AppServices {
   const { stores } = backends;
   const users = new UserProvisioner({ store: stores.users });
   const leaderboard = new LeaderboardService({ rankIndex: backends.rankIndex, entries: stores.boards, log });
-  const boards = buildBoards(config, backends, log, leaderboard, users);
+  const boards = buildBoards(config, backends, log, leaderboard, users, now);
   const scores = new ScoreService({
     actions: config.actions,
     timestampToleranceMs: config.timestampToleranceMs,
@@ -95,6 +96,7 @@ export function buildServices(config: Config, backends: Backends, log: FastifyBa
     // Two batches in flight keep PostgreSQL busy while the next one gathers; more only makes the
     // batches smaller (each statement costs ~2 ms of fixed work). PGlite is one connection.
     writeConcurrency: backends.sql.kind === 'pglite' ? 1 : 2,
+    now,
     boards: new ActionBoardFeed(boards.catalogue, boards.rankings),
   });
   const players = new PlayerLookup({ store: stores.scores, leaderboard, userCache: backends.userCache, log });

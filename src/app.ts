@@ -52,6 +52,11 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** HTTPS options for the underlying server. */
   https?: { cert: Buffer; key: Buffer; minVersion: 'TLSv1.3' } | null;
+  /**
+   * The clock that places scores in board periods and ends them (tests move it near a period's
+   * boundary). @default Date.now
+   */
+  clock?: () => number;
 }
 
 /**
@@ -157,7 +162,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   const log = app.log;
-  const services = buildServices(config, backends, log, metrics);
+  const services = buildServices(config, backends, log, metrics, options.clock);
   const { leaderboard, scores, users, players, integrity, accounts, erasure, userExports, boards } = services;
   // The boards before anything is served: the catalogue loaded, BOARDS_CONFIG applied.
   app.addHook('onReady', async () => {
@@ -214,7 +219,21 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   await app.register(boardAdminRoutes, { auth, catalogue: boards.catalogue, reads: boards.reads, moderation: boards.moderation });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
-  realtime = await attachRealtime({ app, config, verifyToken, users, leaderboard, scores, integrity, pubsub: backends.pubsub, log, metrics });
+  realtime = await attachRealtime({
+    app,
+    config,
+    redis: backends.redis,
+    verifyToken,
+    users,
+    leaderboard,
+    scores,
+    integrity,
+    boards: { catalogue: boards.catalogue, rankings: boards.rankings, submissions: boards.submissions },
+    pubsub: backends.pubsub,
+    log,
+    metrics,
+    now: options.clock,
+  });
   metrics.watchConnections(realtime.connectionCount);
   app.decorate('realtime', realtime);
 

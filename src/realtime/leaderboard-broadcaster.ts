@@ -15,8 +15,11 @@ export interface TopCause {
 }
 
 export interface BroadcasterOptions {
+  /** The ranking whose top is broadcast (`follow` replaces it when a board's period ends). */
   leaderboard: LeaderboardService;
   pubsub: PubSub;
+  /** The channel on which instances tell each other that this top moved. @default TOP_CHANGED_CHANNEL */
+  channel?: string;
   /**
    * At most one broadcast per interval, always with the latest state. When sending one takes longer
    * (many sockets), the next waits at least as long as the last took to send, so broadcasts never
@@ -25,8 +28,8 @@ export interface BroadcasterOptions {
   intervalMs: number;
   /** Tells this instance's own messages from the others'. */
   instanceId: string;
-  /** Delivers one broadcast to this instance's sockets. */
-  send: (snapshot: TopSnapshot, seq: number, cause: TopCause | null) => void;
+  /** Delivers one broadcast to this instance's sockets; `source` is the ranking the snapshot was read from. */
+  send: (snapshot: TopSnapshot, seq: number, cause: TopCause | null, source: LeaderboardService) => void;
   log: FastifyBaseLogger;
 }
 
@@ -43,6 +46,12 @@ interface ChannelMessage {
  */
 export class LeaderboardBroadcaster {
   private readonly options: BroadcasterOptions;
+  private readonly channel: string;
+  private source: LeaderboardService;
+  /** The ranking the last broadcast was read from. */
+  private lastSource: LeaderboardService;
+  /** A new ranking was followed: its top goes out at the next flush, changed or not. */
+  private followed = false;
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing = false;
@@ -65,14 +74,29 @@ export class LeaderboardBroadcaster {
 
   constructor(options: BroadcasterOptions) {
     this.options = options;
+    this.channel = options.channel ?? TOP_CHANGED_CHANNEL;
+    this.source = options.leaderboard;
+    this.lastSource = options.leaderboard;
   }
 
   async start(): Promise<void> {
-    this.options.leaderboard.on('top-dirty', this.onDirty);
-    this.options.leaderboard.on('top-changed', this.onChanged);
-    this.unsubscribe = await this.options.pubsub.subscribe(TOP_CHANGED_CHANNEL, (raw) => this.onMessage(raw));
+    this.listen(this.source);
+    this.unsubscribe = await this.options.pubsub.subscribe(this.channel, (raw) => this.onMessage(raw));
     // What is on the board now counts as sent (seq 0): snapshots on connect carry it.
-    this.lastSent = this.options.leaderboard.currentTop();
+    this.lastSent = this.source.currentTop();
+  }
+
+  /**
+   * Broadcasts `leaderboard`'s top from now on (a board's new period): the next flush sends it,
+   * even when it looks like the last one (an empty top after an empty top is a new period).
+   */
+  follow(leaderboard: LeaderboardService): void {
+    if (leaderboard === this.source) return;
+    this.unlisten(this.source);
+    this.source = leaderboard;
+    this.listen(leaderboard);
+    this.followed = true;
+    this.schedule();
   }
 
   /** Remembers the update that moved the top, for the next broadcast's legacy payload. */
@@ -85,17 +109,26 @@ export class LeaderboardBroadcaster {
    * its seq, so a seq always names one content. A change not broadcast yet follows within the
    * interval as the next seq.
    */
-  current(): { snapshot: TopSnapshot; seq: number } {
-    return { snapshot: this.lastSent, seq: this.seq };
+  current(): { snapshot: TopSnapshot; seq: number; source: LeaderboardService } {
+    return { snapshot: this.lastSent, seq: this.seq, source: this.lastSource };
   }
 
   async stop(): Promise<void> {
-    this.options.leaderboard.off('top-dirty', this.onDirty);
-    this.options.leaderboard.off('top-changed', this.onChanged);
+    this.unlisten(this.source);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.unsubscribe?.().catch(() => undefined);
     this.unsubscribe = null;
+  }
+
+  private listen(leaderboard: LeaderboardService): void {
+    leaderboard.on('top-dirty', this.onDirty);
+    leaderboard.on('top-changed', this.onChanged);
+  }
+
+  private unlisten(leaderboard: LeaderboardService): void {
+    leaderboard.off('top-dirty', this.onDirty);
+    leaderboard.off('top-changed', this.onChanged);
   }
 
   private onMessage(raw: string): void {
@@ -106,7 +139,7 @@ export class LeaderboardBroadcaster {
       return;
     }
     if (message.from === this.options.instanceId) return;
-    this.options.leaderboard.markTopStale();
+    this.source.markTopStale();
     if (message.cause) this.cause = message.cause;
     this.schedule();
   }
@@ -148,15 +181,23 @@ export class LeaderboardBroadcaster {
       if (this.localDirty) {
         this.localDirty = false;
         const message: ChannelMessage = { from: this.options.instanceId, cause: this.cause };
-        void this.options.pubsub.publish(TOP_CHANGED_CHANNEL, JSON.stringify(message));
+        void this.options.pubsub.publish(this.channel, JSON.stringify(message));
       }
-      const snapshot = await this.options.leaderboard.refreshTop();
-      if (snapshot.changedAtMs !== this.lastSent.changedAtMs) {
+      const source = this.source;
+      const snapshot = await source.refreshTop();
+      // A new period began during the read: the next flush reads and sends that one.
+      if (source !== this.source) {
+        this.pending = true;
+        return;
+      }
+      if (this.followed || snapshot.changedAtMs !== this.lastSent.changedAtMs || source !== this.lastSource) {
+        this.followed = false;
         this.lastSent = snapshot;
+        this.lastSource = source;
         this.seq += 1;
         const started = performance.now();
         this.lastSendStartMs = started;
-        this.options.send(snapshot, this.seq, this.cause);
+        this.options.send(snapshot, this.seq, this.cause, source);
         this.lastSendEndMs = performance.now();
         this.lastSendCostMs = this.lastSendEndMs - started;
       }

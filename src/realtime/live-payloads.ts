@@ -1,9 +1,10 @@
 import type { Period } from '../boards/board-periods.js';
 import { ALL_TIME } from '../boards/board-periods.js';
 import type { TopSnapshot } from '../boards/leaderboard-service.js';
+import { periodJson } from '../boards/board-json.js';
 import { toLeaderboardEntry } from '../boards/rank-entry.js';
 import type { TopCause } from './leaderboard-broadcaster.js';
-import type { LeaderboardUpdatePayload, LegacyEventPayload, LivePeriod, RankChangedPayload } from './realtime-events.js';
+import type { BoardUpdatePayload, LeaderboardUpdatePayload, LegacyEventPayload, LivePeriod, RankChangedPayload } from './realtime-events.js';
 
 /** A move of one player's rank on one board period (a first entry has no rank before). */
 export interface RankMove {
@@ -31,8 +32,14 @@ export function rankChangedPayload(move: RankMove, where: BoardPeriod = GLOBAL_B
   return { userId: move.userId, newRank: move.newRank, oldRank: move.oldRank, newScore: move.newScore, boardId: where.boardId, period: livePeriod(where.period) };
 }
 
+/** The period object, exactly as REST answers carry it. */
 export function livePeriod(period: Period): LivePeriod {
-  return { id: period.id, startsAt: period.startsAt?.toISOString() ?? null, endsAt: period.endsAt?.toISOString() ?? null };
+  return periodJson(period);
+}
+
+/** board:update: a board's top in one period, with that board's seq. */
+export function boardUpdatePayload(boardId: string, period: Period, snapshot: TopSnapshot, seq: number): BoardUpdatePayload {
+  return { boardId, period: livePeriod(period), leaderboard: snapshot.entries.map(toLeaderboardEntry), timestamp: new Date().toISOString(), seq };
 }
 
 /** The second specification's event; `cause` is the update behind it, when one is known. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { Server, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Config } from '../config.js';
@@ -15,6 +15,8 @@ const RECOVERY_WINDOW_MS = 2 * 60 * 1000;
 export interface LiveServerOptions {
   app: FastifyInstance;
   config: Pick<Config, 'corsOrigins' | 'redis'>;
+  /** The backends' Redis client (null in embedded mode): the adapter reads and writes on duplicates of it. */
+  redis: Redis | null;
   log: FastifyBaseLogger;
   /** Decides whether a new session (polling or WebSocket handshake) may open. */
   allowRequest?: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => void;
@@ -44,9 +46,18 @@ export function createLiveServer(options: LiveServerOptions): { io: LiveServer; 
   const { config, log } = options;
   let adapterRedis: Redis | null = null;
   let adapterClients: Redis[] = [];
-  if (config.redis) {
-    // Its own connection: the adapter blocks on XREAD and must queue through short outages.
-    adapterRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null, retryStrategy: (attempt) => Math.min(attempt * 200, 2000) });
+  if (options.redis && config.redis) {
+    // Its own connection: the adapter blocks on XREAD and must queue through short outages (the
+    // backends' client fails fast instead).
+    adapterRedis = options.redis.duplicate({
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: null,
+      commandTimeout: undefined,
+      connectTimeout: 10_000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
     adapterRedis.on('error', (error: Error) => log.debug({ err: error }, 'socket.io adapter redis error'));
     adapterClients = trackDuplicates(adapterRedis);
   }

@@ -60,6 +60,11 @@ export class RankWatcher {
     this.told.set(userId, { rank, seq: ++this.seq });
   }
 
+  /** Forgets every rank told (a board's new period: ranks start over, and a first sight tells nothing). */
+  forget(): void {
+    this.told.clear();
+  }
+
   /** One pass; a pass still running when the next is due makes that one a no-op. */
   tick(): Promise<void> {
     this.running ??= this.pass()

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../errors.js';
 import type { LeaderboardEntry } from '../boards/rank-entry.js';
 
 /** The leaderboard entry as every live event and the REST API carry it. */
@@ -16,6 +17,25 @@ export interface LivePeriod {
   startsAt: string | null;
   endsAt: string | null;
 }
+
+/** One board's top 10 in its current period (DESIGN section 11, Live). */
+export interface BoardUpdatePayload {
+  boardId: string;
+  period: LivePeriod;
+  leaderboard: LiveEntry[];
+  timestamp: string;
+  /** +1 per broadcast of this board on this instance: a gap tells the client to refetch. */
+  seq: number;
+}
+
+/** An error in an ack: a code of the error table (src/errors.ts) and a message for people. */
+export interface AckError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type BoardSubscribeAck = (result: { ok: true; boardId: string; period: LivePeriod } | { ok: false; error: AckError }) => void;
+export type BoardUnsubscribeAck = (result: { ok: true } | { ok: false; error: AckError }) => void;
 
 /** A player's rank moved on a board period (their own update, or others passing them). */
 export interface RankChangedPayload {
@@ -44,6 +64,7 @@ export interface ServerToClientEvents {
   'leaderboard:update': (payload: LeaderboardUpdatePayload) => void;
   'score:updated': (payload: { userId: string; newScore: number; increment: number }) => void;
   'rank:changed': (payload: RankChangedPayload) => void;
+  'board:update': (payload: BoardUpdatePayload) => void;
   leaderboard_changed: (payload: LegacyEventPayload) => void;
   score_updated: (payload: LegacyEventPayload) => void;
   user_position_changed: (payload: LegacyEventPayload) => void;
@@ -55,6 +76,9 @@ export type AuthenticateAck = (result: { ok: true; userId: string } | { ok: fals
 
 export interface ClientToServerEvents {
   authenticate: (payload: { token?: unknown } | undefined, ack?: AuthenticateAck) => void;
+  /** Payloads are whatever the client sent: checked by the handler. */
+  'board:subscribe': (payload: unknown, ack?: BoardSubscribeAck) => void;
+  'board:unsubscribe': (payload: unknown, ack?: BoardUnsubscribeAck) => void;
 }
 
 export type Protocol = 'v1' | 'legacy';
@@ -70,4 +94,11 @@ export const rooms = {
   admin: 'admin',
   leaderboard: (protocol: Protocol) => (protocol === 'legacy' ? 'legacy:leaderboard' : 'leaderboard'),
   user: (protocol: Protocol, userId: string) => (protocol === 'legacy' ? `legacy:user:${userId}` : `user:${userId}`),
+  /** The sockets that subscribed to one board (either protocol: the subscription is asked for by name). */
+  board: (boardId: string) => `board:${boardId}`,
 };
+
+/** The board a room is for, or null for other rooms. */
+export function boardOfRoom(room: string): string | null {
+  return room.startsWith('board:') ? room.slice('board:'.length) : null;
+}

@@ -72,7 +72,7 @@ export interface TestApp {
  * database and a fresh Redis key prefix. `env` overrides the configuration; `options.logger`
  * receives the app's log lines (none by default).
  */
-export async function createTestApp(mode: TestMode, env: Record<string, string> = {}, options: { logger?: FastifyBaseLogger } = {}): Promise<TestApp> {
+export async function createTestApp(mode: TestMode, env: Record<string, string> = {}, options: { logger?: FastifyBaseLogger; clock?: () => number } = {}): Promise<TestApp> {
   const cleanups: (() => Promise<void>)[] = [];
   const baseEnv: Record<string, string> = {
     NODE_ENV: 'test',
@@ -107,7 +107,7 @@ export async function createTestApp(mode: TestMode, env: Record<string, string> 
     throw error;
   }
   try {
-    app = await buildApp(config, backends, options.logger ? { logger: options.logger } : {});
+    app = await buildApp(config, backends, { ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) });
     await app.ready();
   } catch (error) {
     // A start that fails (a refused BOARDS_CONFIG, say) must not leave pools and timers behind.
