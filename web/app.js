@@ -1110,7 +1110,7 @@
   /**
    * Subscribes the socket to the board shown (its current period). The board is live once the server
    * acks ok; an error ack, or none within SUBSCRIBE_TIMEOUT_MS (a server without board events), leaves
-   * it to the poller, and an unanswered one is asked again later.
+   * it to the poller, and, unless the refusal is final (private board, bad request), it is asked again later.
    */
   function subscribeBoard() {
     clearTimeout(sub.retryTimer);
@@ -1131,8 +1131,10 @@
         }
       } else {
         sub.state = 'failed';
-        if (error) {
-          // No answer: the server may not have board events (yet), or was busy. Ask again later.
+        const code = ack && ack.error && ack.error.code;
+        if (error || !['UNAUTHORIZED', 'INVALID_REQUEST'].includes(code)) {
+          // No answer (a server without board events yet, or busy), or a refusal that may pass (a board
+          // this instance does not know yet, SERVICE_UNAVAILABLE): polled meanwhile, asked again later.
           sub.retryTimer = setTimeout(() => {
             if (generation === sub.generation && socket && socket.connected) subscribeBoard();
           }, SUBSCRIBE_RETRY_MS);

@@ -156,8 +156,14 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
   });
 
   test('the picker lists every board with its title and metadata; picking one shows its entries', { timeout: 60_000 }, async () => {
+    assert.equal(boardEvents, true, 'the server acknowledges board:subscribe, so the page follows boards over the socket');
     await createBoard({ id: 'hostile', title: XSS, metadata: { note: XSS } });
-    const { context, page, errors } = await open(`${base}/`);
+    const pages: number[] = [];
+    const { context, page, errors } = await open(`${base}/`, {}, async (page) => {
+      page.on('request', (request) => {
+        if (/\/api\/v1\/boards\/arena\/entries\?/.test(request.url())) pages.push(Date.now());
+      });
+    });
     try {
       // The global board stays the default.
       await page.waitForFunction(() => !(globalThis as any).document.getElementById('picker').hidden, null, { timeout: WAIT_MS });
@@ -193,8 +199,11 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       await page.evaluate(() => {
         (globalThis as any).__sameDocument = true;
       });
+      const pagesBefore = pages.length;
       await submit('arena', 'newcomer', 1500, 'Newcomer');
       await page.waitForFunction(rowShows, ['newcomer', '1', '1,500'] as const, { timeout: WAIT_MS });
+      // Over the socket (board:update), not by reading the board again.
+      assert.equal(pages.length, pagesBefore, 'the board was not polled while live');
       const after = await page.evaluate(readRows);
       assert.match(after[0]!.classes, /\bentered\b/);
       assert.deepEqual(after.map((row) => row.userId).slice(0, 3), ['newcomer', 'p12', 'p11']);
@@ -231,6 +240,45 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       await submit('arena', 'p05', 1400, 'Player 5'); // best: 1,400 beats 500
       await page.waitForFunction(rowShows, ['p05', '2', '1,400'] as const, { timeout: WAIT_MS });
       assert.match((await page.evaluate(readRows))[1]!.classes, /\bchanged\b/);
+      assert.equal(await page.evaluate(stateIs, 'polling'), true);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a board whose subscription is never acknowledged is polled beside the connected socket', { timeout: 40_000 }, async () => {
+    // The page's board:subscribe is dropped on its way to the server (both transports), as by a server
+    // without board events: everything else passes through to the real server.
+    const withoutSubscribe = (packets: string) => {
+      const kept = packets.split('\x1e').filter((packet) => !packet.includes('"board:subscribe"'));
+      return kept.length > 0 ? kept.join('\x1e') : '6'; // engine.io's noop packet
+    };
+    const dropped: string[] = [];
+    const { context, page, errors } = await open(`${base}/#board=arena`, {}, async (page) => {
+      await page.route(/\/socket\.io\/\?.*transport=polling/, (route) => {
+        const body = route.request().postData();
+        if (route.request().method() !== 'POST' || !body || !body.includes('board:subscribe')) return route.continue();
+        dropped.push(body);
+        return route.continue({ postData: withoutSubscribe(body) });
+      });
+      await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((message) => {
+          if (typeof message === 'string' && message.includes('"board:subscribe"')) dropped.push(message);
+          else server.send(message);
+        });
+        server.onMessage((message) => ws.send(message));
+      });
+    });
+    try {
+      await page.waitForFunction(rowShows, ['p12', '3', '1,200'] as const, { timeout: WAIT_MS });
+      await page.waitForFunction(stateIs, 'polling', { timeout: WAIT_MS });
+      assert.ok(dropped.length > 0, 'the page asked to subscribe');
+      // Said only while the socket itself is connected: it is this board that is polled.
+      assert.match(await page.evaluate(text, 'detail'), /Live updates of this board unavailable/);
+      await submit('arena', 'p06', 1300, 'Player 6');
+      await page.waitForFunction(rowShows, ['p06', '3', '1,300'] as const, { timeout: WAIT_MS });
       assert.equal(await page.evaluate(stateIs, 'polling'), true);
       assert.deepEqual(errors, []);
     } finally {
@@ -275,14 +323,14 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
     const { context, page, errors } = await open(`${base}/#token=${token}&board=arena`);
     try {
       await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#around-rows li').length === 5, null, { timeout: WAIT_MS });
-      // On arena now: newcomer 1500, p05 1400, p12 1200 … p03 300 is 11th of 13.
+      // On arena now: newcomer 1500, p05 1400, p06 1300, p12 1200 … p07 700, p04 400, p03 300: 11th of 13.
       assert.equal(await page.evaluate(text, 'me-rank'), '#11');
       assert.equal(await page.evaluate(text, 'me-score'), '300');
       assert.equal(await page.evaluate(text, 'me-name'), 'Player 3');
       assert.deepEqual(
         (await page.evaluate(readAround)).map((row) => [row.rank, row.userId, row.score, row.me]),
         [
-          ['9', 'p06', '600', false],
+          ['9', 'p07', '700', false],
           ['10', 'p04', '400', false],
           ['11', 'p03', '300', true],
           ['12', 'p02', '200', false],
@@ -296,18 +344,18 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       // The player climbs: their card and their neighbourhood follow without a reload.
       await page.waitForFunction(stateIs, liveState(), { timeout: WAIT_MS });
       await submit('arena', 'p03', 650, 'Player 3');
-      await page.waitForFunction(() => (globalThis as any).document.getElementById('me-rank').textContent === '#9', null, { timeout: WAIT_MS });
+      await page.waitForFunction(() => (globalThis as any).document.getElementById('me-rank').textContent === '#10', null, { timeout: WAIT_MS });
       await page.waitForFunction(
         () => {
           const doc = (globalThis as any).document;
           const mine = doc.querySelector('#around-rows li.me');
-          return mine && mine.querySelector('.rank').textContent === '9' && mine.querySelector('.score').textContent === '650';
+          return mine && mine.querySelector('.rank').textContent === '10' && mine.querySelector('.score').textContent === '650';
         },
         null,
         { timeout: WAIT_MS },
       );
       assert.equal(await page.evaluate(text, 'me-score'), '650');
-      // Ranked 9th, they are in the top 10 shown above: the list around them would only repeat it.
+      // Ranked 10th, they are in the top 10 shown above: the list around them would only repeat it.
       await page.waitForFunction(() => (globalThis as any).document.getElementById('around').hidden, null, { timeout: WAIT_MS });
 
       // On a board where they have no entry, the card says so and nothing is shown around them.
