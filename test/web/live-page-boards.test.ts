@@ -385,7 +385,12 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       [past, new Date(Date.parse(past) + 1000).toISOString()],
     );
 
-    const { context, page, errors } = await open(`${base}/#board=minute`);
+    const boardReads: string[] = [];
+    const { context, page, errors } = await open(`${base}/#board=minute`, {}, async (page) => {
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/api/v1/boards/minute') boardReads.push(request.url());
+      });
+    });
     try {
       await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#rows tr').length === 2, null, { timeout: WAIT_MS });
       assert.equal(await page.evaluate(rowIds), 'ben,ann');
@@ -396,6 +401,9 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       await page.waitForFunction(stateIs, liveState(), { timeout: WAIT_MS });
       await page.waitForFunction(settled, null, { timeout: WAIT_MS });
       await page.screenshot({ path: `${SHOTS}/live-reset-board-1280.png`, fullPage: true });
+      await page.setViewportSize({ width: 375, height: 812 });
+      assert.ok(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth <= 375), 'no horizontal scroll at 375 px');
+      await page.screenshot({ path: `${SHOTS}/live-reset-board-375.png`, fullPage: true });
       await page.evaluate(() => {
         (globalThis as any).__sameDocument = true;
       });
@@ -410,6 +418,8 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       assert.equal(await page.evaluate(text, 'empty'), 'No scores in this period yet.');
       assert.match(await page.evaluate(text, 'countdown'), /^Next reset in (0:\d\d|1:00)$/);
       assert.equal(await page.evaluate(() => (globalThis as any).__sameDocument), true, 'the page was not reloaded');
+      // Named by the server's board:update at the boundary: the page did not have to read the board again.
+      assert.deepEqual(boardReads, []);
 
       // The new period is live too.
       const next = await submit('minute', 'cho', 55, 'Cho');
