@@ -34,6 +34,7 @@
   const ROLLOVER_GRACE_MS = 1500;
   const ROLLOVER_TRIES = 10;
   const AROUND_DEBOUNCE_MS = 300;
+  const AROUND_MIN_INTERVAL_MS = 5000;
   const BOARDS_REFRESH_MS = 60000;
   const TOKEN_KEY = 'scoreboard.token';
   const POLL_MS = 2000;
@@ -274,13 +275,26 @@
   }
 
   let aroundTimer = null;
-  /** Asks for the player's neighbourhood again soon (coalesced: a burst of updates is one request). */
-  function scheduleAround() {
-    if (!me || !me.userId || aroundTimer) return;
+  let aroundAsked = 0;
+  /**
+   * Asks for the player's neighbourhood again. `urgent` (their own rank moved): at once, coalesced.
+   * Otherwise (some entry of the board changed): at most every AROUND_MIN_INTERVAL_MS, and not while
+   * the player is in the top 10, whose broadcasts already carry their entry, so that a busy board
+   * does not cost a request per viewer per broadcast.
+   */
+  function scheduleAround(urgent = false) {
+    if (!me || !me.userId) return;
+    if (!urgent && rowsByUser.has(me.userId)) return;
+    if (aroundTimer) {
+      if (!urgent) return;
+      clearTimeout(aroundTimer);
+    }
+    const wait = urgent ? AROUND_DEBOUNCE_MS : Math.max(AROUND_DEBOUNCE_MS, aroundAsked + AROUND_MIN_INTERVAL_MS - Date.now());
     aroundTimer = setTimeout(() => {
       aroundTimer = null;
+      aroundAsked = Date.now();
       if (me && me.userId) void fetchAround(me.userId);
-    }, AROUND_DEBOUNCE_MS);
+    }, wait);
   }
 
   function refreshMe() {
@@ -344,12 +358,18 @@
       items.push(li);
     }
     el.aroundRows.replaceChildren(...items);
+    aroundFresh = true;
     showAroundIfUseful();
   }
 
+  /** Whether the list was read since the player was last in the top 10 (it is not kept up to date meanwhile). */
+  let aroundFresh = false;
+
   /** The list is shown for a player ranked below the top 10 (in it, the table above already shows them). */
   function showAroundIfUseful() {
-    el.around.hidden = !me || !me.userId || el.aroundRows.children.length === 0 || rowsByUser.has(me.userId);
+    const inTop = Boolean(me && me.userId && rowsByUser.has(me.userId));
+    if (inTop) aroundFresh = false;
+    el.around.hidden = !me || !me.userId || el.aroundRows.children.length === 0 || inTop || !aroundFresh;
   }
 
   el.forget.addEventListener('click', () => {
@@ -444,6 +464,7 @@
 
   /** Updates the table in place: changed rows flash, moved rows slide to their new place. */
   function render(entries, timestamp) {
+    const meWasInTop = Boolean(me && me.userId && rowsByUser.has(me.userId));
     const animate = rendered && !reducedMotion.matches && typeof Element.prototype.animate === 'function';
     const before = new Map();
     if (animate) for (const [userId, row] of rowsByUser) before.set(userId, row.tr.getBoundingClientRect().top);
@@ -514,6 +535,8 @@
 
     el.empty.hidden = ordered.length > 0;
     showAroundIfUseful();
+    // Pushed out of the top 10: the list around them is wanted now.
+    if (meWasInTop && !rowsByUser.has(me.userId)) scheduleAround(true);
     const at = timestamp && !Number.isNaN(Date.parse(timestamp)) ? new Date(timestamp) : new Date();
     el.updated.dateTime = at.toISOString();
     el.updated.textContent = at.toLocaleTimeString();
@@ -1320,7 +1343,7 @@
       if (payload.period && view.shown && payload.period.id && payload.period.id !== view.shown.id && !isGlobalView()) return;
       meVersion += 1;
       updateMe({ userId: payload.userId, rank: Number(payload.newRank), score: Number(payload.newScore) });
-      scheduleAround();
+      scheduleAround(true);
     });
   }
 

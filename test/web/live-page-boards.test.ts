@@ -357,6 +357,20 @@ describe('live page: boards in a browser', { skip: SKIP }, () => {
       assert.equal(await page.evaluate(text, 'me-score'), '650');
       // Ranked 10th, they are in the top 10 shown above: the list around them would only repeat it.
       await page.waitForFunction(() => (globalThis as any).document.getElementById('around').hidden, null, { timeout: WAIT_MS });
+      // Pushed out of it by someone else: 11th again, and the list comes back, read anew.
+      await submit('arena', 'pusher', 2000, 'Pusher');
+      await page.waitForFunction(() => !(globalThis as any).document.getElementById('around').hidden, null, { timeout: WAIT_MS });
+      await page.waitForFunction(() => (globalThis as any).document.getElementById('me-rank').textContent === '#11', null, { timeout: WAIT_MS });
+      assert.deepEqual(
+        (await page.evaluate(readAround)).map((row) => [row.rank, row.userId, row.me]),
+        [
+          ['9', 'p08', false],
+          ['10', 'p07', false],
+          ['11', 'p03', true],
+          ['12', 'p04', false],
+          ['13', 'p02', false],
+        ],
+      );
 
       // On a board where they have no entry, the card says so and nothing is shown around them.
       await page.locator('#board-picker').selectOption('laps');
