@@ -69,7 +69,7 @@ export class BoardBroadcasts {
     const entry = this.watched.get(board.id);
     if (entry) this.sync(entry);
   };
-  private readonly onCatalogue = ({ removed, updated }: BoardCatalogueEvents['changed'][0]) => {
+  private readonly onCatalogue = ({ added, removed, updated }: BoardCatalogueEvents['changed'][0]) => {
     for (const board of updated) {
       const entry = this.watched.get(board.id);
       if (entry) entry.board = board;
@@ -80,6 +80,8 @@ export class BoardBroadcasts {
       // A deleted board's subscribers hold nothing any more (one made again with its id is a new board).
       this.options.io.local.in(rooms.board(boardId)).socketsLeave(rooms.board(boardId));
     }
+    // Sighted elsewhere before this instance knew the board (its catalogue loads after the sockets start).
+    for (const board of added) if (this.elsewhere.elsewhere(board.id)) this.seenElsewhere(board.id);
   };
 
   constructor(private readonly options: BoardBroadcastsOptions) {

@@ -90,12 +90,22 @@ async function subscribe(socket: LiveSocket, boardId: string, options: BoardSubs
   const room = rooms.board(boardId);
   const first = !socket.nsp.adapter.rooms.has(room);
   await socket.join(room);
+  // Again: a sweep may have dropped the broadcast while the room was still empty.
+  await options.broadcasts.open(board);
   // Before the ack: a write on another instance right after it must find that instance broadcasting.
   if (first) await options.broadcasts.announce(boardId);
   if (socket.data.userId !== null) options.broadcasts.watchRanks(boardId);
   const snapshot = options.broadcasts.snapshot(boardId);
   if (!snapshot) throw new Error(`board ${boardId} has no broadcast`);
   return snapshot;
+}
+
+/** A socket that signs in after subscribing: its boards now watch its player's rank too. */
+export function watchRanksOfHeldBoards(socket: LiveSocket, options: Pick<BoardSubscriptionsOptions, 'broadcasts'>): void {
+  for (const room of socket.rooms) {
+    const boardId = boardOfRoom(room);
+    if (boardId !== null) options.broadcasts.watchRanks(boardId);
+  }
 }
 
 /** A recovered socket kept its board rooms: each board's snapshot resynchronises it. */

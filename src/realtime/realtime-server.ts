@@ -12,7 +12,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { ScoreService } from '../scores/score-service.js';
 import type { UserProvisioner } from '../users/user-provisioner.js';
 import { BoardBroadcasts } from './board-broadcasts.js';
-import { handleBoardSubscriptions, resyncBoards, type BoardSubscriptionsOptions } from './board-subscriptions.js';
+import { handleBoardSubscriptions, resyncBoards, watchRanksOfHeldBoards, type BoardSubscriptionsOptions } from './board-subscriptions.js';
 import { relayDomainEvents } from './domain-relay.js';
 import { startGlobalBroadcast, type GlobalBroadcast } from './global-broadcast.js';
 import { createLiveAdmission } from './live-admission.js';
@@ -77,7 +77,10 @@ export async function attachRealtime(options: RealtimeOptions): Promise<Realtime
   const auth: SocketAuthOptions = {
     verifyToken: options.verifyToken,
     signIn: createSocketSignIn({ users: options.users, players }),
-    afterSignIn: (socket) => global.join(socket),
+    afterSignIn: async (socket) => {
+      watchRanksOfHeldBoards(socket, subscriptions);
+      await global.join(socket);
+    },
     log,
     onTooManyFailures: () => metrics?.socketDisconnected('failed_sign_ins'),
   };

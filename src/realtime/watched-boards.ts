@@ -18,8 +18,8 @@ export interface WatchedBoardsOptions {
 
 /**
  * Which boards have a subscribed socket on another instance, as far as this one knows: each
- * instance says so when a board gets its first socket there and repeats its boards every 30 s
- * (`announce`). An instance that writes to a board somebody watches elsewhere then tells the
+ * instance says so when a board gets its first socket there, repeats its boards every 30 s
+ * (`announce`) and answers an instance that starts with its boards at once. An instance that writes to a board somebody watches elsewhere then tells the
  * others when its top moves; boards nobody watches cost nothing.
  */
 export class WatchedBoards {
@@ -33,8 +33,10 @@ export class WatchedBoards {
     this.now = options.now ?? Date.now;
   }
 
+  /** Listens, then asks the others for their boards: an instance that starts late must not wait 30 s to learn them. */
   async start(): Promise<void> {
     this.unsubscribe = await this.options.pubsub.subscribe(WATCHED_BOARDS_CHANNEL, (raw) => this.onMessage(raw));
+    await this.options.pubsub.publish(WATCHED_BOARDS_CHANNEL, JSON.stringify({ from: this.options.instanceId, ask: true }));
   }
 
   async stop(): Promise<void> {
@@ -58,13 +60,18 @@ export class WatchedBoards {
   }
 
   private onMessage(raw: string): void {
-    let message: { from?: unknown; boards?: unknown };
+    let message: { from?: unknown; boards?: unknown; ask?: unknown };
     try {
       message = JSON.parse(raw) as typeof message;
     } catch {
       return;
     }
-    if (message.from === this.options.instanceId || !Array.isArray(message.boards)) return;
+    if (message.from === this.options.instanceId) return;
+    if (message.ask === true) {
+      void this.announce();
+      return;
+    }
+    if (!Array.isArray(message.boards)) return;
     for (const boardId of message.boards) {
       if (typeof boardId !== 'string') continue;
       this.until.set(boardId, this.now() + this.ttlMs);

@@ -42,6 +42,7 @@ const subscribe = (recording: RecordingSocket, boardId: string) => recording.soc
 describe('boards live across two instances on one PostgreSQL and one Redis', { skip: SKIP_POSTGRES || SKIP_REDIS }, () => {
   let a: ServerProcess;
   let b: ServerProcess;
+  let env: Record<string, string>;
   const sockets: RecordingSocket[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const open = async (server: ServerProcess, auth: Record<string, unknown> = {}) => {
@@ -65,7 +66,7 @@ describe('boards live across two instances on one PostgreSQL and one Redis', { s
         { id: 'weekly', reset: 'weekly', actions: ['TASK_COMPLETE'] },
       ]),
     );
-    const env = {
+    env = {
       NODE_ENV: 'production',
       DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL!,
@@ -134,5 +135,19 @@ describe('boards live across two instances on one PostgreSQL and one Redis', { s
     await submit(a, 'fox', 'quiet', 500);
     const moved = await eve.next('rank:changed', (p) => p.boardId === 'quiet' && p.newRank === 2, 5000);
     assert.deepEqual(moved, { userId: 'eve', newRank: 2, oldRank: 1, newScore: 120, boardId: 'quiet', period: ALL });
+  });
+
+  it('an instance started after a board got its subscribers learns of them at once, and its writes reach them', async () => {
+    const spectator = await open(b);
+    await subscribe(spectator, 'arena');
+    const snapshot = await spectator.next('board:update');
+    const c = await startServerProcess(env);
+    try {
+      await submit(c, 'gus', 'arena', 999);
+      const update = await spectator.next('board:update', (p) => p.leaderboard[0]?.userId === 'gus');
+      assert.equal(update.seq, snapshot.seq + 1);
+    } finally {
+      assert.equal(await c.stop(), 0);
+    }
   });
 });

@@ -166,6 +166,62 @@ for (const { mode, skip } of MODES) {
       assert.deepEqual(board.leaderboard, live.leaderboard);
     });
 
+    it('follows moderation: a removed entry leaves the live top, a deleted board stops its events', async () => {
+      await create({ id: 'doomed', operator: 'best' });
+      await submit('mod1', 'doomed', 10);
+      await submit('mod2', 'doomed', 20);
+      const spectator = await open();
+      await subscribe(spectator, { boardId: 'doomed' });
+      const snapshot = await spectator.next('board:update');
+      assert.deepEqual(top(snapshot), [['mod2', 20], ['mod1', 10]]);
+      const removed = await t.app.inject({ method: 'DELETE', url: '/api/v1/admin/boards/doomed/entries/mod2', headers: admin() });
+      assert.equal(removed.statusCode, 200);
+      const after = await spectator.next('board:update', (p) => p.seq === snapshot.seq + 1);
+      assert.deepEqual(top(after), [['mod1', 10]]);
+      assert.equal((await t.app.inject({ method: 'DELETE', url: '/api/v1/admin/boards/doomed', headers: admin() })).statusCode, 200);
+      assert.equal((await subscribe(spectator, { boardId: 'doomed' })).error.code, 'BOARD_NOT_FOUND');
+      await sleep(300);
+      assert.equal(updatesOf(spectator, 'doomed').length, 2);
+    });
+
+    it('gives a recovered connection a fresh snapshot of each board it held', async () => {
+      const recording = openSocket(url, {}, { reconnection: true });
+      sockets.push(recording);
+      await connected(recording);
+      await subscribe(recording, { boardId: 'arena' });
+      await recording.next('board:update');
+      await sleep(100);
+      const reconnected = new Promise<void>((resolve) => recording.socket.once('connect', () => resolve()));
+      (recording.socket.io.engine as unknown as { close(): void }).close();
+      await reconnected;
+      assert.equal(recording.socket.recovered, true);
+      await recording.next('board:update', () => updatesOf(recording, 'arena').length === 2);
+      assert.equal((await subscribe(recording, { boardId: 'arena' })).ok, true, 'still held');
+      await sleep(200);
+      assert.equal(updatesOf(recording, 'arena').length, 2);
+    });
+
+    it('tells other instances nothing about boards nobody watches', { skip: mode === 'embedded' ? 'one process: no channel' : false }, async () => {
+      await create({ id: 'unwatched', operator: 'best' });
+      const listener = t.backends.redis!.duplicate({ lazyConnect: false, enableOfflineQueue: true });
+      const messages: string[] = [];
+      try {
+        await listener.subscribe(`${t.config.redis!.keyPrefix}board:changed:unwatched`);
+        listener.on('message', (_channel: string, message: string) => messages.push(message));
+        for (let i = 1; i <= 5; i++) await submit(`un${i}`, 'unwatched', i * 10);
+        await sleep(400);
+        assert.deepEqual(messages, [], 'no broadcaster, no message');
+        const spectator = await open();
+        await subscribe(spectator, { boardId: 'unwatched' });
+        await submit('un9', 'unwatched', 90);
+        await spectator.next('board:update', (p) => p.leaderboard[0]?.userId === 'un9');
+        await sleep(200);
+        assert.ok(messages.length >= 1, 'once watched, its changes are told on its channel');
+      } finally {
+        listener.disconnect();
+      }
+    });
+
     it('holds at most 50 boards per socket', async () => {
       for (let i = 0; i < 50; i++) await create({ id: `cap-${String(i).padStart(2, '0')}` });
       const spectator = await open();
@@ -217,6 +273,18 @@ for (const { mode, skip } of MODES) {
       const told = hal.events.filter((e) => e.name === 'rank:changed').map((e) => e.payload);
       assert.equal(told.filter((p) => p.boardId === 'arena').length, 1, 'one event per move');
       assert.deepEqual(told.filter((p) => p.boardId === 'laps'), [], `laps (rank ${laps} to ${laps + 1}) is not subscribed`);
+    });
+
+    it('watches the rank of a player who signs in after subscribing', async () => {
+      await submit('lee', 'laps', 3);
+      const lee = await open();
+      assert.equal((await subscribe(lee, { boardId: 'laps' })).ok, true);
+      assert.deepEqual(await lee.socket.timeout(2000).emitWithAck('authenticate', { token: t.token('lee') }), { ok: true, userId: 'lee' });
+      await sleep(600);
+      const before = (await t.app.inject({ url: '/api/v1/boards/laps/entries/lee' })).json().data.entry.rank;
+      await submit('mae', 'laps', 1);
+      const moved = await lee.next('rank:changed', (p) => p.boardId === 'laps', 5000);
+      assert.deepEqual(moved, { userId: 'lee', newRank: before + 1, oldRank: before, newScore: 3, boardId: 'laps', period: ALL });
     });
 
     it('sends the new period’s board:update within BROADCAST_INTERVAL_MS + 1 s of the boundary', async () => {

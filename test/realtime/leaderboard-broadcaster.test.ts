@@ -64,3 +64,69 @@ describe('leaderboard broadcaster pacing', () => {
     assert.ok(gaps(times).every((gap) => gap >= 75), `gaps ${gaps(times).map(Math.round)}`);
   });
 });
+
+/** A board period whose top is fixed, and whose reads can be held back. */
+class FixedBoard extends EventEmitter {
+  private readonly snapshot: TopSnapshot;
+  hold: Promise<void> | null = null;
+  constructor(changedAtMs: number) {
+    super();
+    this.snapshot = { entries: [], changedAtMs };
+  }
+  currentTop(): TopSnapshot {
+    return this.snapshot;
+  }
+  async refreshTop(): Promise<TopSnapshot> {
+    await this.hold;
+    return this.snapshot;
+  }
+  markTopStale(): void {}
+}
+
+describe('leaderboard broadcaster following a new period', () => {
+  const sent: { source: unknown; seq: number }[] = [];
+  const make = (board: FixedBoard) =>
+    new LeaderboardBroadcaster({
+      leaderboard: board as unknown as LeaderboardService,
+      pubsub: new MemoryPubSub(),
+      channel: 'board:changed:test',
+      intervalMs: 10,
+      instanceId: 'test',
+      log: pino({ level: 'silent' }),
+      send: (_snapshot, seq, _cause, source) => sent.push({ source, seq }),
+    });
+
+  it('sends the new ranking’s top once, even when it looks like the last, naming its source', async () => {
+    sent.length = 0;
+    const ended = new FixedBoard(5);
+    const next = new FixedBoard(5);
+    const broadcaster = make(ended);
+    await broadcaster.start();
+    broadcaster.follow(next as unknown as LeaderboardService);
+    await sleep(60);
+    assert.deepEqual(sent, [{ source: next, seq: 1 }]);
+    assert.equal(broadcaster.current().source, next);
+    // The ended ranking's signals no longer reach it; the new one's do.
+    ended.emit('top-dirty');
+    await sleep(40);
+    assert.equal(sent.length, 1);
+    await broadcaster.stop();
+  });
+
+  it('never sends a top read from the ended ranking once the new one is followed', async () => {
+    sent.length = 0;
+    const ended = new FixedBoard(1);
+    const next = new FixedBoard(2);
+    const broadcaster = make(ended);
+    await broadcaster.start();
+    let release!: () => void;
+    ended.hold = new Promise((resolve) => (release = resolve));
+    ended.emit('top-changed');
+    await sleep(20);
+    broadcaster.follow(next as unknown as LeaderboardService);
+    release();
+    await sleep(60);
+    assert.deepEqual(sent.map((s) => s.source), [next]);
+    await broadcaster.stop();
+  });
+});
