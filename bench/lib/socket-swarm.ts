@@ -6,13 +6,18 @@
 import { io, type Socket } from 'socket.io-client';
 
 export type SwarmCommand =
-  /** With `tokens`, socket i signs in with tokens[i] in its handshake. */
-  | { type: 'connect'; url: string; count: number; concurrency: number; timeoutMs: number; tokens?: string[] }
+  /**
+   * With `tokens`, socket i signs in with tokens[i] in its handshake; with `boards`, socket i
+   * subscribes to boards[i % boards.length] (board:subscribe) instead of watching `global`.
+   */
+  | { type: 'connect'; url: string; count: number; concurrency: number; timeoutMs: number; tokens?: string[]; boards?: string[] }
   | { type: 'record'; on: boolean }
   | { type: 'report' }
   | { type: 'close' };
 
 export interface SeqRecord {
+  /** The board of a board:update; absent for leaderboard:update (global). */
+  boardId?: string;
   seq: number;
   /** The broadcast's `timestamp` (server clock, epoch ms): when the server sent it. */
   sentAt: number;
@@ -23,7 +28,7 @@ export interface SeqRecord {
 }
 
 export type SwarmReply =
-  | { type: 'connected'; ok: number; failed: number; errors: string[]; ms: number }
+  | { type: 'connected'; ok: number; failed: number; errors: string[]; ms: number; subscribers?: Record<string, number> }
   | { type: 'report'; seqs: SeqRecord[]; disconnects: number; received: number; rankChanges: number }
   | { type: 'closed' }
   | { type: 'error'; message: string };
@@ -39,22 +44,35 @@ let closing = false;
 let disconnects = 0;
 let received = 0;
 let rankChanges = 0;
-const bySeq = new Map<number, { sentAt: number; top: Array<[string, number]>; arrivals: number[] }>();
+/** Keyed `boardId#seq` for board:update, the seq alone for leaderboard:update. */
+const bySeq = new Map<string, { boardId?: string; seq: number; sentAt: number; top: Array<[string, number]>; arrivals: number[] }>();
 
 function reply(message: SwarmReply): void {
   process.send?.(message);
 }
 
-function onUpdate(payload: { leaderboard: LiveEntry[]; seq: number; timestamp: string }): void {
+function onUpdate(payload: { boardId?: string; leaderboard: LiveEntry[]; seq: number; timestamp: string }): void {
   if (!recording) return;
   const at = performance.timeOrigin + performance.now();
   received += 1;
-  let record = bySeq.get(payload.seq);
+  const key = payload.boardId === undefined ? String(payload.seq) : `${payload.boardId}#${payload.seq}`;
+  let record = bySeq.get(key);
   if (!record) {
-    record = { sentAt: Date.parse(payload.timestamp), top: payload.leaderboard.map((entry) => [entry.userId, entry.score] as [string, number]), arrivals: [] };
-    bySeq.set(payload.seq, record);
+    const top = payload.leaderboard.map((entry) => [entry.userId, entry.score] as [string, number]);
+    record = { ...(payload.boardId === undefined ? {} : { boardId: payload.boardId }), seq: payload.seq, sentAt: Date.parse(payload.timestamp), top, arrivals: [] };
+    bySeq.set(key, record);
   }
   record.arrivals.push(at);
+}
+
+/** Subscribes a connected socket to a board; resolves with whether the server acked ok. */
+function subscribe(socket: Socket, boardId: string, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    socket.timeout(timeoutMs).emit('board:subscribe', { boardId }, (error: Error | null, ack?: { ok: boolean; error?: { code: string } }) => {
+      if (error) resolve(`board:subscribe ${boardId}: ${error.message}`);
+      else resolve(ack?.ok ? null : `board:subscribe ${boardId}: ${ack?.error?.code ?? 'refused'}`);
+    });
+  });
 }
 
 async function connectAll(command: Extract<SwarmCommand, { type: 'connect' }>): Promise<void> {
@@ -63,9 +81,11 @@ async function connectAll(command: Extract<SwarmCommand, { type: 'connect' }>): 
   let ok = 0;
   let failed = 0;
   const errors: string[] = [];
+  const subscribers: Record<string, number> = {};
   const connectOne = (index: number) =>
     new Promise<void>((resolve) => {
       const token = command.tokens?.[index];
+      const boardId = command.boards?.[index % command.boards.length];
       const socket = io(command.url, {
         ...(token ? { auth: { token } } : {}),
         transports: ['websocket'],
@@ -73,12 +93,21 @@ async function connectAll(command: Extract<SwarmCommand, { type: 'connect' }>): 
         reconnection: false,
         timeout: command.timeoutMs,
       });
-      socket.on('leaderboard:update', onUpdate);
+      // A socket on a board follows that board only (every socket gets global's leaderboard:update).
+      socket.on(boardId === undefined ? 'leaderboard:update' : 'board:update', onUpdate);
       socket.on('rank:changed', () => {
         if (recording) rankChanges += 1;
       });
-      socket.once('connect', () => {
+      socket.once('connect', async () => {
+        const refused = boardId === undefined ? null : await subscribe(socket, boardId, command.timeoutMs);
+        if (refused) {
+          failed += 1;
+          if (errors.length < 5) errors.push(refused);
+          socket.close();
+          return resolve();
+        }
         ok += 1;
+        if (boardId !== undefined) subscribers[boardId] = (subscribers[boardId] ?? 0) + 1;
         sockets.push(socket);
         socket.on('disconnect', () => {
           if (!closing) disconnects += 1;
@@ -99,7 +128,7 @@ async function connectAll(command: Extract<SwarmCommand, { type: 'connect' }>): 
     }
   };
   await Promise.all(Array.from({ length: Math.min(command.concurrency, command.count) }, worker));
-  reply({ type: 'connected', ok, failed, errors, ms: performance.now() - started });
+  reply({ type: 'connected', ok, failed, errors, ms: performance.now() - started, ...(command.boards ? { subscribers } : {}) });
 }
 
 process.on('message', (command: SwarmCommand) => {
@@ -111,9 +140,9 @@ process.on('message', (command: SwarmCommand) => {
       recording = command.on;
       return;
     case 'report': {
-      const seqs: SeqRecord[] = [...bySeq.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([seq, record]) => ({ seq, sentAt: record.sentAt, top: record.top, arrivals: Float64Array.from(record.arrivals) }));
+      const seqs: SeqRecord[] = [...bySeq.values()]
+        .sort((a, b) => a.sentAt - b.sentAt || a.seq - b.seq)
+        .map((record) => ({ ...record, arrivals: Float64Array.from(record.arrivals) }));
       reply({ type: 'report', seqs, disconnects, received, rankChanges });
       bySeq.clear();
       received = 0;

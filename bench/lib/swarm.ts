@@ -57,9 +57,9 @@ export class SocketSwarm {
     });
   }
 
-  /** Opens `count` sockets; with `tokens`, socket i signs in with tokens[i]. */
-  connect(url: string, count: number, concurrency = 100, timeoutMs = 30_000, tokens?: string[]) {
-    return this.request({ type: 'connect', url, count, concurrency, timeoutMs, ...(tokens ? { tokens } : {}) }, 'connected');
+  /** Opens `count` sockets; with `tokens`, socket i signs in with tokens[i]; with `boards`, it subscribes to boards[i % length]. */
+  connect(url: string, count: number, concurrency = 100, timeoutMs = 30_000, tokens?: string[], boards?: string[]) {
+    return this.request({ type: 'connect', url, count, concurrency, timeoutMs, ...(tokens ? { tokens } : {}), ...(boards ? { boards } : {}) }, 'connected');
   }
 
   record(on: boolean): void {
