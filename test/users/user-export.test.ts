@@ -293,11 +293,15 @@ for (const { mode, skip } of MODES) {
         const during = await keepPosting(() => streaming);
         const exported = await downloads;
         clearInterval(sampler);
+        // Measured again after the exports: the machine is shared, and the reference is the slower
+        // of the two quiet phases around them (a load that began during the exports is not theirs).
+        const afterEnd = performance.now() + 3000;
+        const after = await keepPosting(() => performance.now() < afterEnd);
 
         const summary = (answers: { ms: number }[]) =>
           `${answers.length} updates, p50 ${percentile(answers.map((a) => a.ms), 0.5).toFixed(1)} ms, p95 ${percentile(answers.map((a) => a.ms), 0.95).toFixed(1)} ms, ` +
           `max ${Math.max(...answers.map((a) => a.ms)).toFixed(1)} ms`;
-        console.log(`  baseline: ${summary(baseline)}; during ${exporters.length} slow exports of 14,400 rows ` +
+        console.log(`  baseline: ${summary(baseline)}; after: ${summary(after)}; during ${exporters.length} slow exports of 14,400 rows ` +
           `(${exported.map((e) => (e.ms / 1000).toFixed(1)).join(', ')} s each): ${summary(during)}; ` +
           `RSS ${(rssBefore / 2 ** 20).toFixed(0)} -> peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
 
@@ -305,13 +309,15 @@ for (const { mode, skip } of MODES) {
           assert.equal(res.status, 200);
           assert.equal((JSON.parse(res.body) as { data: { history: unknown[] } }).data.history.length, 14_400);
         }
-        assert.deepEqual(baseline.filter((a) => a.status !== 200), []);
+        assert.deepEqual([...baseline, ...after].filter((a) => a.status !== 200), []);
         assert.deepEqual(during.filter((a) => a.status !== 200), [], 'every update answered 200 while the exports streamed');
         assert.ok(during.length >= players.length * 5, `only ${during.length} updates were answered while the exports streamed`);
         const p50 = (answers: { ms: number }[]) => percentile(answers.map((a) => a.ms), 0.5);
         const p95 = (answers: { ms: number }[]) => percentile(answers.map((a) => a.ms), 0.95);
-        assert.ok(p50(during) <= 10 * p50(baseline) + 50, `median update latency ${p50(during).toFixed(1)} ms against ${p50(baseline).toFixed(1)} ms`);
-        assert.ok(p95(during) <= 10 * p95(baseline) + 200, `p95 update latency ${p95(during).toFixed(1)} ms against ${p95(baseline).toFixed(1)} ms`);
+        const reference50 = Math.max(p50(baseline), p50(after));
+        const reference95 = Math.max(p95(baseline), p95(after));
+        assert.ok(p50(during) <= 10 * reference50 + 50, `median update latency ${p50(during).toFixed(1)} ms against ${reference50.toFixed(1)} ms`);
+        assert.ok(p95(during) <= 10 * reference95 + 200, `p95 update latency ${p95(during).toFixed(1)} ms against ${reference95.toFixed(1)} ms`);
       } finally {
         agent.destroy();
       }
