@@ -1,21 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { createAuthHooks } from './auth/auth-hooks.js';
 import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
 import { buildServices, startBoards, type AppServices } from './app-services.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
-import { addressTrust } from './http/client-address.js';
-import { answerUnmetExpectation, handleClientError, lacksHost } from './http/client-error-handler.js';
-import { ConnectionGuard } from './http/connection-guard.js';
-import { registerErrorHandlers, sendError } from './http/error-handler.js';
-import { httpServerOptions } from './http/http-server-options.js';
-import { securityHeaders } from './http/security-headers.js';
+import type { ConnectionGuard } from './http/connection-guard.js';
+import { registerErrorHandlers } from './http/error-handler.js';
+import { createFastify, guardRequests } from './http/fastify-instance.js';
+import { registerApiDocs } from './http/api-docs.js';
 import { healthRoutes } from './http/health-routes.js';
 import { pageRoutes } from './http/page-routes.js';
 import { createValidatorCompiler } from './http/validation.js';
@@ -29,8 +22,6 @@ import { clientAddress, scoreRoutes } from './scores/score-routes.js';
 import { boardAdminRoutes } from './boards/board-admin-routes.js';
 import { boardRoutes } from './boards/board-routes.js';
 import { attachRealtime, type RealtimeServer } from './realtime/realtime-server.js';
-
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,111 +56,59 @@ export interface BuildAppOptions {
  */
 export async function buildApp(config: Config, backends: Backends, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   if (!config.jwtSecret || !config.hmacSecretKey) throw new Error('buildApp needs JWT_SECRET and HMAC_SECRET_KEY resolved');
-  const server = httpServerOptions(config.http);
-  const app = Fastify({
-    ...server.fastify,
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: config.bodyLimitBytes,
-    // A plugin's start is slow on a loaded machine, not stuck: Fastify's 10 s default failed a start
-    // (the API docs' plugin, beside three other test processes at a load average of 14 on 2 cores).
-    pluginTimeout: 60_000,
-    trustProxy: addressTrust(config.trustProxy),
-    // User ids may be 255 characters, percent-encoded up to three times that.
-    routerOptions: { maxParamLength: 1024 },
-    // Malformed URLs (bad percent-encoding) get the envelope too.
-    frameworkErrors: (error, request, reply) => {
-      reply.header('x-request-id', request.id);
-      return sendError(request, reply, new AppError('INVALID_REQUEST', `Malformed request: ${error.message.slice(0, 200)}`));
-    },
-    requestIdHeader: false,
-    genReqId: (request) => {
-      const supplied = request.headers['x-request-id'];
-      return typeof supplied === 'string' && REQUEST_ID_PATTERN.test(supplied) ? supplied : randomUUID();
-    },
-    // Answered below in the envelope: Fastify's own 503 while closing is a bare body.
-    return503OnClosing: false,
-    // What Node's parser refuses (oversized headers, bad framing, timeouts) gets the envelope too.
-    clientErrorHandler: handleClientError,
-    ...(options.https ? { https: { ...options.https, ...server.node } } : { http: server.node }),
-  }).withTypeProvider<TypeBoxTypeProvider>();
-  app.server.on('checkExpectation', answerUnmetExpectation);
-  const connectionGuard = new ConnectionGuard({
-    maxPerAddress: config.http.maxConnectionsPerIp,
-    trust: addressTrust(config.trustProxy),
-    tls: Boolean(options.https),
-  });
-  connectionGuard.attach(app.server);
-  app.decorate('connectionGuard', connectionGuard);
-  let closing = false;
-
+  const app = createFastify(config, options);
   app.setValidatorCompiler(createValidatorCompiler());
   registerErrorHandlers(app);
   const metrics = new Metrics();
   instrumentRequests(app, metrics);
-
-  const headers = securityHeaders({
-    // The pages load only their own scripts and styles; the API answers JSON.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        // Would send a page served over plain HTTP (a LAN address, say) looking for HTTPS.
-        upgradeInsecureRequests: options.https ? [] : null,
-      },
-    },
-    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
-  });
-  app.addHook('onRequest', async (request, reply) => {
-    reply.headers(headers).header('x-request-id', request.id);
-    if (closing) {
-      reply.header('connection', 'close');
-      return sendError(request, reply, new AppError('SERVICE_UNAVAILABLE', 'The server is shutting down; retry', { retryAfterSec: 1 }));
-    }
-    if (lacksHost(request.raw)) {
-      reply.header('connection', 'close');
-      return sendError(request, reply, new AppError('INVALID_REQUEST', 'An HTTP/1.1 request must carry a Host header'));
-    }
-  });
+  guardRequests(app, config, Boolean(options.https));
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'ETag'],
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Scoreboard API',
-        version: '1',
-        description:
-          'Signed score updates, a live leaderboard and ranks. `/api/v1` is canonical; the routes tagged ' +
-          '"compatibility" serve the Score Management API over the same services.',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      tags: [
-        { name: 'scores', description: 'The write path and player lookups' },
-        { name: 'leaderboard', description: 'Reading the board' },
-        { name: 'admin', description: 'Needs a token with the admin role' },
-        { name: 'compatibility (Score Management API)', description: 'Compatibility surface of the second specification, over the same services' },
-        { name: 'operations', description: 'Health and metrics' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await registerApiDocs(app);
 
-  const log = app.log;
-  const services = buildServices(config, backends, log, metrics, options.clock);
-  const { leaderboard, scores, users, players, integrity, accounts, erasure, userExports, boards } = services;
-  // The boards before anything is served: the catalogue loaded, BOARDS_CONFIG applied.
+  const services = buildServices(config, backends, app.log, metrics, options.clock);
+  app.decorate('services', services);
+  startServices(app, services, config);
+  const lifecycle = { shuttingDown: false };
+  app.decorate('lifecycle', lifecycle);
+  app.addHook('preClose', async () => {
+    lifecycle.shuttingDown = true;
+  });
+  const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
+  const auth = createAuthHooks({ verifyToken, provision: (principal) => services.users.ensure(principal) });
+  let realtime: RealtimeServer | null = null;
+  await app.register(healthRoutes, { mode: config.mode, probes: healthProbes(backends, lifecycle, () => realtime !== null) });
+  await registerRoutes(app, { config, backends, services, auth, metrics });
+  realtime = await attachRealtime({
+    app,
+    config,
+    redis: backends.redis,
+    verifyToken,
+    users: services.users,
+    leaderboard: services.leaderboard,
+    scores: services.scores,
+    integrity: services.integrity,
+    boards: { catalogue: services.boards.catalogue, rankings: services.boards.rankings, submissions: services.boards.submissions },
+    pubsub: backends.pubsub,
+    log: app.log,
+    metrics,
+    now: options.clock,
+  });
+  metrics.watchConnections(realtime.connectionCount);
+  app.decorate('realtime', realtime);
+
+  registerCacheMaintenance(app, config, backends, (why) => services.boards.rankings.rebuildAll(why));
+  return app;
+}
+
+/** The boards before anything is served (the catalogue loaded, BOARDS_CONFIG applied), their maintenance, the detectors. */
+function startServices(app: FastifyInstance, services: AppServices, config: Config): void {
+  const { boards, integrity } = services;
   app.addHook('onReady', async () => {
-    await startBoards(boards.catalogue, config.boards, log);
+    await startBoards(boards.catalogue, config.boards, app.log);
     boards.maintenance.start();
   });
   app.addHook('onClose', async () => {
@@ -178,70 +117,55 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   });
   app.addHook('onReady', () => integrity.start());
   app.addHook('onClose', () => integrity.stop());
-  app.decorate('services', services);
-  const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
-  const auth = createAuthHooks({ verifyToken, provision: (principal) => users.ensure(principal) });
-  let realtime: RealtimeServer | null = null;
-  const lifecycle = { shuttingDown: false };
-  app.decorate('lifecycle', lifecycle);
-  app.addHook('preClose', async () => {
-    lifecycle.shuttingDown = true;
-    closing = true;
-  });
+}
 
-  await app.register(healthRoutes, {
-    mode: config.mode,
-    probes: {
-      database: async () => {
-        await backends.sql.query('SELECT 1', [], { name: 'ping' });
-        return true;
-      },
-      redis: async () => {
-        if (!backends.redis) return 'embedded';
-        if (backends.redis.status !== 'ready') return 'disconnected';
-        await backends.redis.ping();
-        return 'connected';
-      },
-      websocket: () => (realtime ? 'active' : 'unavailable'),
-      accepting: () => !lifecycle.shuttingDown,
+/** What `/health` reports of each dependency. */
+function healthProbes(backends: Backends, lifecycle: { shuttingDown: boolean }, realtimeUp: () => boolean) {
+  return {
+    database: async () => {
+      await backends.sql.query('SELECT 1', [], { name: 'ping' });
+      return true;
     },
-  });
+    redis: async () => {
+      if (!backends.redis) return 'embedded' as const;
+      if (backends.redis.status !== 'ready') return 'disconnected' as const;
+      await backends.redis.ping();
+      return 'connected' as const;
+    },
+    websocket: () => (realtimeUp() ? ('active' as const) : ('unavailable' as const)),
+    accepting: () => !lifecycle.shuttingDown,
+  };
+}
+
+interface RouteDeps {
+  config: Config;
+  backends: Backends;
+  services: AppServices;
+  auth: ReturnType<typeof createAuthHooks>;
+  metrics: Metrics;
+}
+
+/** Every route of the API, the metrics and the pages. */
+async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const { config, backends, auth, metrics } = deps;
+  const { leaderboard, scores, players, integrity, accounts, erasure, userExports, boards } = deps.services;
+  const leaderboardPublic = config.leaderboardPublic;
   await app.register(scoreRoutes, { auth, scores, history: backends.stores.history, players });
-  await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
+  await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic, metrics });
   await app.register(adminRoutes, { auth, flags: backends.stores.integrity, accounts, integrity });
   await app.register(userRoutes, { auth, erasure, userExports });
-  await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic: config.leaderboardPublic, metrics });
+  await app.register(compatRoutes, { auth, scores, leaderboard, leaderboardPublic, metrics });
   await app.register(boardRoutes, {
     auth,
     reads: boards.reads,
     submissions: boards.submissions,
     admit: (principal, ipAddress) => scores.admit(principal, ipAddress),
     clientAddress,
-    leaderboardPublic: config.leaderboardPublic,
+    leaderboardPublic,
   });
   await app.register(boardAdminRoutes, { auth, catalogue: boards.catalogue, reads: boards.reads, moderation: boards.moderation });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
-  realtime = await attachRealtime({
-    app,
-    config,
-    redis: backends.redis,
-    verifyToken,
-    users,
-    leaderboard,
-    scores,
-    integrity,
-    boards: { catalogue: boards.catalogue, rankings: boards.rankings, submissions: boards.submissions },
-    pubsub: backends.pubsub,
-    log,
-    metrics,
-    now: options.clock,
-  });
-  metrics.watchConnections(realtime.connectionCount);
-  app.decorate('realtime', realtime);
-
-  registerCacheMaintenance(app, config, backends, (why) => boards.rankings.rebuildAll(why));
-  return app;
 }
 
 /** How long start waits for the first rank index rebuild before serving from SQL meanwhile. */

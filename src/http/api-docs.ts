@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+
+/** `GET /docs`: the OpenAPI document and its browsable UI, from the schemas that validate requests. */
+export async function registerApiDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Scoreboard API',
+        version: '1',
+        description:
+          'Signed score updates, a live leaderboard and ranks. `/api/v1` is canonical; the routes tagged ' +
+          '"compatibility" serve the Score Management API over the same services.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: [
+        { name: 'scores', description: 'The write path and player lookups' },
+        { name: 'leaderboard', description: 'Reading the global board' },
+        { name: 'boards', description: 'Every board: definitions, periods, entries, ranks and direct submissions' },
+        { name: 'admin', description: 'Needs a token with the admin role' },
+        { name: 'compatibility (Score Management API)', description: 'Compatibility surface of the second specification, over the same services' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+}
