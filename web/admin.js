@@ -581,7 +581,7 @@
   }
 
   // ---------------------------------------------------------------- boards (web/admin-boards.js)
-  const boards = window.ScoreboardAdminBoards ? window.ScoreboardAdminBoards.create({ call, h, fmt, statusControl }) : null;
+  const boards = window.ScoreboardAdminBoards && window.ScoreboardAdminBoards.create ? window.ScoreboardAdminBoards.create({ call, h, fmt, statusControl }) : null;
 
   // ---------------------------------------------------------------- charts
   const charts = { seconds: null, hover: null, timer: null, inFlight: false, updatedAt: null };
