@@ -8,8 +8,8 @@
 // is polled instead; after a reconnect that lost events, the first page is read again.
 // Charts: GET /api/v1/admin/activity?seconds=300 every 2 s, drawn on <canvas> by hand.
 // Player: GET /api/v1/scores/user/:id and .../history; the API reports a player's status (active or
-// frozen) only with their flags and in the freeze/unfreeze answers, so that is where it comes from
-// (and whether a frozen player is hidden from boards, from the freeze answer alone).
+// frozen) and whether they are hidden from boards only with their flags and in the freeze/unfreeze
+// answers, so that is where both come from.
 // Boards: web/admin-boards.js, built here with this file's request and markup helpers.
 (() => {
   'use strict';
@@ -202,7 +202,7 @@
   }
 
   // ---------------------------------------------------------------- players' status
-  /** What is known about players: username and status (`active`/`frozen`), from flags and freeze answers. */
+  /** What is known about players: username, status (`active`/`frozen`) and hidden, from flags and freeze answers. */
   const players = new Map();
   function infoOf(userId) {
     let info = players.get(userId);
@@ -216,20 +216,22 @@
   /** Every status badge with its Freeze/Unfreeze controls on the page. */
   const controls = new Set();
 
-  function learn(userId, { username, status, refresh }) {
+  function learn(userId, { username, status, hidden, refresh }) {
     const info = infoOf(userId);
     if (username && username !== info.username) {
       info.username = username;
       for (const row of feed.rows.values()) if (row.entry.userId === userId) renderWho(row);
     }
-    if ((status === 'active' || status === 'frozen') && (status !== info.status || refresh)) {
-      info.status = status;
-      for (const control of controls) {
-        if (!control.root.isConnected) controls.delete(control);
-        else if (control.userId === userId) {
-          if (status === 'frozen') control.formOpen = false;
-          renderControl(control);
-        }
+    const newStatus = (status === 'active' || status === 'frozen') && (status !== info.status || refresh);
+    const newHidden = typeof hidden === 'boolean' && hidden !== info.hidden;
+    if (newStatus) info.status = status;
+    if (newHidden) info.hidden = hidden;
+    if (!newStatus && !newHidden) return;
+    for (const control of controls) {
+      if (!control.root.isConnected) controls.delete(control);
+      else if (control.userId === userId) {
+        if (newStatus && status === 'frozen') control.formOpen = false;
+        renderControl(control);
       }
     }
   }
@@ -316,9 +318,8 @@
       control.formOpen = false;
       control.input.value = '';
       control.hide.checked = false;
-      // Hidden is known only from this answer (flags carry the status alone); unfreezing always unhides.
-      infoOf(control.userId).hidden = result.data.hidden === true;
-      learn(control.userId, { status: result.data.status, refresh: true });
+      // Unfreezing always unhides.
+      learn(control.userId, { status: result.data.status, hidden: result.data.hidden === true, refresh: true });
       if (boards) boards.statusChanged(control.userId, { status: result.data.status, hidden: result.data.hidden === true });
       renderControl(control);
       const other = frozen ? control.unfreeze : control.freeze;
@@ -400,7 +401,7 @@
   /** A page from GET suspicious-activity: `head` for the newest page, else an older one. */
   function applyFeedPage(data, { head, live }) {
     const activity = Array.isArray(data.activity) ? data.activity : [];
-    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status });
+    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status, hidden: entry.hidden });
     if (head && feed.loaded && data.nextBefore !== null && activity.length > 0) {
       // A full page entirely newer than what is shown: flags may be missing in between, start over.
       const newest = Math.max(0, ...feed.rows.keys());
@@ -457,7 +458,7 @@
     infoRequests.delete(userId);
     if (result.stale || !result.ok) return;
     const [latest] = result.data.activity || [];
-    if (latest) learn(userId, { username: latest.username, status: latest.status });
+    if (latest) learn(userId, { username: latest.username, status: latest.status, hidden: latest.hidden });
   }
 
   function onFlagged(flag) {
@@ -530,7 +531,7 @@
     const data = user.data;
     player.userId = data.userId;
     const activity = flags.ok && Array.isArray(flags.data.activity) ? flags.data.activity : [];
-    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status });
+    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status, hidden: entry.hidden });
     learn(data.userId, { username: data.username });
     el.playerName.textContent = data.username || data.userId;
     el.playerId.textContent = data.userId;
