@@ -8,8 +8,8 @@
 // is polled instead; after a reconnect that lost events, the first page is read again.
 // Charts: GET /api/v1/admin/activity?seconds=300 every 2 s, drawn on <canvas> by hand.
 // Player: GET /api/v1/scores/user/:id and .../history; the API reports a player's status (active or
-// frozen) only with their flags and in the freeze/unfreeze answers, so that is where it comes from
-// (and whether a frozen player is hidden from boards, from the freeze answer alone).
+// frozen) and whether they are hidden from boards only with their flags and in the freeze/unfreeze
+// answers, so that is where both come from.
 // Boards: web/admin-boards.js, built here with this file's request and markup helpers.
 (() => {
   'use strict';
@@ -202,7 +202,7 @@
   }
 
   // ---------------------------------------------------------------- players' status
-  /** What is known about players: username and status (`active`/`frozen`), from flags and freeze answers. */
+  /** What is known about players: username, status (`active`/`frozen`) and hidden, from flags and freeze answers. */
   const players = new Map();
   function infoOf(userId) {
     let info = players.get(userId);
@@ -216,20 +216,22 @@
   /** Every status badge with its Freeze/Unfreeze controls on the page. */
   const controls = new Set();
 
-  function learn(userId, { username, status, refresh }) {
+  function learn(userId, { username, status, hidden, refresh }) {
     const info = infoOf(userId);
     if (username && username !== info.username) {
       info.username = username;
       for (const row of feed.rows.values()) if (row.entry.userId === userId) renderWho(row);
     }
-    if ((status === 'active' || status === 'frozen') && (status !== info.status || refresh)) {
-      info.status = status;
-      for (const control of controls) {
-        if (!control.root.isConnected) controls.delete(control);
-        else if (control.userId === userId) {
-          if (status === 'frozen') control.formOpen = false;
-          renderControl(control);
-        }
+    const newStatus = (status === 'active' || status === 'frozen') && (status !== info.status || refresh);
+    const newHidden = typeof hidden === 'boolean' && hidden !== info.hidden;
+    if (newStatus) info.status = status;
+    if (newHidden) info.hidden = hidden;
+    if (!newStatus && !newHidden) return;
+    for (const control of controls) {
+      if (!control.root.isConnected) controls.delete(control);
+      else if (control.userId === userId) {
+        if (newStatus && status === 'frozen') control.formOpen = false;
+        renderControl(control);
       }
     }
   }
@@ -316,9 +318,8 @@
       control.formOpen = false;
       control.input.value = '';
       control.hide.checked = false;
-      // Hidden is known only from this answer (flags carry the status alone); unfreezing always unhides.
-      infoOf(control.userId).hidden = result.data.hidden === true;
-      learn(control.userId, { status: result.data.status, refresh: true });
+      // Unfreezing always unhides.
+      learn(control.userId, { status: result.data.status, hidden: result.data.hidden === true, refresh: true });
       if (boards) boards.statusChanged(control.userId, { status: result.data.status, hidden: result.data.hidden === true });
       renderControl(control);
       const other = frozen ? control.unfreeze : control.freeze;
@@ -400,7 +401,7 @@
   /** A page from GET suspicious-activity: `head` for the newest page, else an older one. */
   function applyFeedPage(data, { head, live }) {
     const activity = Array.isArray(data.activity) ? data.activity : [];
-    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status });
+    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status, hidden: entry.hidden });
     if (head && feed.loaded && data.nextBefore !== null && activity.length > 0) {
       // A full page entirely newer than what is shown: flags may be missing in between, start over.
       const newest = Math.max(0, ...feed.rows.keys());
@@ -457,7 +458,7 @@
     infoRequests.delete(userId);
     if (result.stale || !result.ok) return;
     const [latest] = result.data.activity || [];
-    if (latest) learn(userId, { username: latest.username, status: latest.status });
+    if (latest) learn(userId, { username: latest.username, status: latest.status, hidden: latest.hidden });
   }
 
   function onFlagged(flag) {
@@ -530,7 +531,7 @@
     const data = user.data;
     player.userId = data.userId;
     const activity = flags.ok && Array.isArray(flags.data.activity) ? flags.data.activity : [];
-    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status });
+    for (const entry of activity) learn(entry.userId, { username: entry.username, status: entry.status, hidden: entry.hidden });
     learn(data.userId, { username: data.username });
     el.playerName.textContent = data.username || data.userId;
     el.playerId.textContent = data.userId;
@@ -581,7 +582,7 @@
   }
 
   // ---------------------------------------------------------------- boards (web/admin-boards.js)
-  const boards = window.ScoreboardAdminBoards ? window.ScoreboardAdminBoards.create({ call, h, fmt, statusControl }) : null;
+  const boards = window.ScoreboardAdminBoards && window.ScoreboardAdminBoards.create ? window.ScoreboardAdminBoards.create({ call, h, fmt, statusControl }) : null;
 
   // ---------------------------------------------------------------- charts
   const charts = { seconds: null, hover: null, timer: null, inFlight: false, updatedAt: null };
@@ -696,83 +697,92 @@
 
   const rejectedTotal = (entry) => Object.values(entry.rejected || {}).reduce((sum, n) => sum + n, 0);
 
-  function drawCharts() {
-    const seconds = charts.seconds;
-    if (!seconds || seconds.length === 0 || el.dashboard.hidden) return;
-    const palette = colors();
-    const n = seconds.length;
-
-    // Applied per second: an area under a line.
-    let appliedTotal = 0;
-    let appliedPeak = 0;
+  /** Applied per second: the total and the busiest second. */
+  function appliedFigures(seconds) {
+    let total = 0;
+    let peak = 0;
     for (const entry of seconds) {
-      appliedTotal += entry.applied;
-      appliedPeak = Math.max(appliedPeak, entry.applied);
+      total += entry.applied;
+      peak = Math.max(peak, entry.applied);
     }
-    const applied = surface(el.chartApplied);
-    if (applied) {
-      const { ctx } = applied;
-      const scale = niceScale(appliedPeak);
-      const geo = geometry(applied, n, scale.top);
-      drawFrame(ctx, geo, scale, seconds, palette);
-      if (appliedTotal > 0) {
-        ctx.beginPath();
-        ctx.moveTo(geo.x(0), geo.base);
-        seconds.forEach((entry, i) => ctx.lineTo(geo.x(i), geo.y(entry.applied)));
-        ctx.lineTo(geo.x(n - 1), geo.base);
-        ctx.closePath();
-        ctx.globalAlpha = 0.25;
-        ctx.fillStyle = palette.accent;
-        ctx.fill();
-        ctx.globalAlpha = 1;
-        ctx.beginPath();
-        seconds.forEach((entry, i) => (i === 0 ? ctx.moveTo(geo.x(i), geo.y(entry.applied)) : ctx.lineTo(geo.x(i), geo.y(entry.applied))));
-        ctx.strokeStyle = palette.accent;
-        ctx.lineWidth = 1.5;
-        ctx.lineJoin = 'round';
-        ctx.stroke();
-      } else {
-        drawEmpty(ctx, geo, 'No score updates applied in this window', palette);
-      }
-      drawCursor(ctx, geo, palette);
-    }
+    return { total, peak };
+  }
 
-    // Refused per second: bars stacked by reason, the most frequent reason at the bottom.
+  /** Refused per second: the count of each reason (most frequent first), the total and the busiest second. */
+  function refusedFigures(seconds) {
     const byReason = new Map();
-    let rejectedPeak = 0;
+    let peak = 0;
     for (const entry of seconds) {
       for (const [reason, count] of Object.entries(entry.rejected || {})) byReason.set(reason, (byReason.get(reason) || 0) + count);
-      rejectedPeak = Math.max(rejectedPeak, rejectedTotal(entry));
+      peak = Math.max(peak, rejectedTotal(entry));
     }
     const reasons = [...byReason.keys()].sort((a, b) => byReason.get(b) - byReason.get(a) || (a < b ? -1 : 1));
-    const refusedTotal = [...byReason.values()].reduce((sum, count) => sum + count, 0);
-    const rejected = surface(el.chartRejected);
-    if (rejected) {
-      const { ctx } = rejected;
-      const scale = niceScale(rejectedPeak);
-      const geo = geometry(rejected, n, scale.top);
-      drawFrame(ctx, geo, scale, seconds, palette);
-      if (refusedTotal > 0) {
-        const width = Math.max(1, geo.slot >= 3 ? geo.slot - 1 : geo.slot);
-        seconds.forEach((entry, i) => {
-          let below = 0;
-          for (const reason of reasons) {
-            const count = (entry.rejected || {})[reason] || 0;
-            if (!count) continue;
-            const y0 = geo.y(below);
-            const y1 = geo.y(below + count);
-            ctx.fillStyle = reasonColor(reason);
-            ctx.fillRect(geo.x(i) - width / 2, y1, width, Math.max(1, y0 - y1));
-            below += count;
-          }
-        });
-      } else {
-        drawEmpty(ctx, geo, 'No refusals in this window', palette);
-      }
-      drawCursor(ctx, geo, palette);
-    }
+    const total = [...byReason.values()].reduce((sum, count) => sum + count, 0);
+    return { byReason, reasons, total, peak };
+  }
 
-    // Legend, figures and readouts as text (also for screen readers).
+  /** Applied per second: an area under a line. */
+  function drawApplied(seconds, applied, palette) {
+    const area = surface(el.chartApplied);
+    if (!area) return;
+    const { ctx } = area;
+    const n = seconds.length;
+    const scale = niceScale(applied.peak);
+    const geo = geometry(area, n, scale.top);
+    drawFrame(ctx, geo, scale, seconds, palette);
+    if (applied.total > 0) {
+      ctx.beginPath();
+      ctx.moveTo(geo.x(0), geo.base);
+      seconds.forEach((entry, i) => ctx.lineTo(geo.x(i), geo.y(entry.applied)));
+      ctx.lineTo(geo.x(n - 1), geo.base);
+      ctx.closePath();
+      ctx.globalAlpha = 0.25;
+      ctx.fillStyle = palette.accent;
+      ctx.fill();
+      ctx.globalAlpha = 1;
+      ctx.beginPath();
+      seconds.forEach((entry, i) => (i === 0 ? ctx.moveTo(geo.x(i), geo.y(entry.applied)) : ctx.lineTo(geo.x(i), geo.y(entry.applied))));
+      ctx.strokeStyle = palette.accent;
+      ctx.lineWidth = 1.5;
+      ctx.lineJoin = 'round';
+      ctx.stroke();
+    } else {
+      drawEmpty(ctx, geo, 'No score updates applied in this window', palette);
+    }
+    drawCursor(ctx, geo, palette);
+  }
+
+  /** Refused per second: bars stacked by reason, the most frequent reason at the bottom. */
+  function drawRejected(seconds, refused, palette) {
+    const area = surface(el.chartRejected);
+    if (!area) return;
+    const { ctx } = area;
+    const scale = niceScale(refused.peak);
+    const geo = geometry(area, seconds.length, scale.top);
+    drawFrame(ctx, geo, scale, seconds, palette);
+    if (refused.total > 0) {
+      const width = Math.max(1, geo.slot >= 3 ? geo.slot - 1 : geo.slot);
+      seconds.forEach((entry, i) => {
+        let below = 0;
+        for (const reason of refused.reasons) {
+          const count = (entry.rejected || {})[reason] || 0;
+          if (!count) continue;
+          const y0 = geo.y(below);
+          const y1 = geo.y(below + count);
+          ctx.fillStyle = reasonColor(reason);
+          ctx.fillRect(geo.x(i) - width / 2, y1, width, Math.max(1, y0 - y1));
+          below += count;
+        }
+      });
+    } else {
+      drawEmpty(ctx, geo, 'No refusals in this window', palette);
+    }
+    drawCursor(ctx, geo, palette);
+  }
+
+  /** The legend, the figures and the charts' labels as text (also for screen readers). */
+  function describeCharts(seconds, applied, refused) {
+    const { byReason, reasons } = refused;
     el.legend.replaceChildren(
       ...reasons.map((reason) => {
         const swatch = h('span', { className: 'swatch', 'aria-hidden': 'true' });
@@ -780,16 +790,21 @@
         return h('li', { dataset: { reason } }, swatch, h('code', {}, reason), ` ${fmt(byReason.get(reason))}`);
       }),
     );
+    const n = seconds.length;
     const last = seconds[n - 1];
-    el.appliedNow.textContent = `total ${fmt(appliedTotal)} · peak ${fmt(appliedPeak)}/s`;
-    el.rejectedNow.textContent = `total ${fmt(refusedTotal)} · peak ${fmt(rejectedPeak)}/s`;
-    el.chartApplied.dataset.total = String(appliedTotal);
-    el.chartRejected.dataset.total = String(refusedTotal);
-    el.chartApplied.setAttribute('aria-label', `Applied score updates per second over the last ${duration(n * 1000)}: ${fmt(appliedTotal)} in all, at most ${fmt(appliedPeak)} per second, ${fmt(last.applied)} in the last second.`);
+    el.appliedNow.textContent = `total ${fmt(applied.total)} · peak ${fmt(applied.peak)}/s`;
+    el.rejectedNow.textContent = `total ${fmt(refused.total)} · peak ${fmt(refused.peak)}/s`;
+    el.chartApplied.dataset.total = String(applied.total);
+    el.chartRejected.dataset.total = String(refused.total);
+    el.chartApplied.setAttribute('aria-label', `Applied score updates per second over the last ${duration(n * 1000)}: ${fmt(applied.total)} in all, at most ${fmt(applied.peak)} per second, ${fmt(last.applied)} in the last second.`);
     el.chartRejected.setAttribute(
       'aria-label',
-      `Refused score updates per second over the last ${duration(n * 1000)}: ${fmt(refusedTotal)} in all${reasons.length ? `; ${reasons.map((r) => `${r} ${fmt(byReason.get(r))}`).join(', ')}` : ''}.`,
+      `Refused score updates per second over the last ${duration(n * 1000)}: ${fmt(refused.total)} in all${reasons.length ? `; ${reasons.map((r) => `${r} ${fmt(byReason.get(r))}`).join(', ')}` : ''}.`,
     );
+  }
+
+  /** The readouts under the charts: the second under the pointer, else the last one. */
+  function renderReadouts(seconds) {
     if (charts.hover !== null && seconds[charts.hover]) {
       const entry = seconds[charts.hover];
       const at = timeFormat.format(new Date(entry.second * 1000));
@@ -797,9 +812,22 @@
       el.readoutApplied.textContent = `${at}: ${fmt(entry.applied)} applied`;
       el.readoutRejected.textContent = `${at}: ${fmt(rejectedTotal(entry))} refused${parts.length ? ` (${parts.join(', ')})` : ''}`;
     } else {
+      const last = seconds[seconds.length - 1];
       el.readoutApplied.textContent = `Last second: ${fmt(last.applied)} applied`;
       el.readoutRejected.textContent = `Last second: ${fmt(rejectedTotal(last))} refused`;
     }
+  }
+
+  function drawCharts() {
+    const seconds = charts.seconds;
+    if (!seconds || seconds.length === 0 || el.dashboard.hidden) return;
+    const palette = colors();
+    const applied = appliedFigures(seconds);
+    const refused = refusedFigures(seconds);
+    drawApplied(seconds, applied, palette);
+    drawRejected(seconds, refused, palette);
+    describeCharts(seconds, applied, refused);
+    renderReadouts(seconds);
     el.trafficSummary.textContent = charts.updatedAt ? `updated ${timeFormat.format(charts.updatedAt)}` : '';
   }
 

@@ -9,6 +9,8 @@ export interface SuspiciousActivity {
   createdAt: Date;
   username?: string | null;
   status?: string;
+  /** From `users.hidden`, as `status` is: the player is off every board (frozen with `hide`). */
+  hidden?: boolean;
 }
 
 function toSuspicious(row: Row): SuspiciousActivity {
@@ -20,6 +22,7 @@ function toSuspicious(row: Row): SuspiciousActivity {
     createdAt: row.created_at as Date,
     ...(row.username !== undefined ? { username: row.username as string | null } : {}),
     ...(row.status !== undefined ? { status: row.status as string } : {}),
+    ...(row.hidden !== undefined ? { hidden: row.hidden as boolean } : {}),
   };
 }
 
@@ -37,10 +40,13 @@ export class IntegrityStore {
     return toSuspicious(row!);
   }
 
-  /** Flags, newest first, optionally of one user; `beforeId` continues from an earlier page. */
+  /**
+   * Flags, newest first, each with its user's username, status and hidden as they are now; optionally
+   * of one user; `beforeId` continues from an earlier page.
+   */
   async listSuspicious(options: { userId?: string; limit: number; beforeId?: number }): Promise<SuspiciousActivity[]> {
     const rows = await this.sql.query(
-      `SELECT a.id, a.user_id, a.reason, a.details, a.created_at, u.username, u.status
+      `SELECT a.id, a.user_id, a.reason, a.details, a.created_at, u.username, u.status, u.hidden
        FROM suspicious_activity a JOIN users u ON u.id = a.user_id
        WHERE ($1::text IS NULL OR a.user_id = $1) AND ($2::bigint IS NULL OR a.id < $2::bigint)
        ORDER BY a.id DESC LIMIT $3`,

@@ -21,6 +21,11 @@ const PAGES: Record<string, { file: string; type: string }> = {
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/admin': { file: 'admin.html', type: 'text/html; charset=utf-8' },
   '/admin.js': { file: 'admin.js', type: 'text/javascript; charset=utf-8' },
+  '/admin-boards-format.js': { file: 'admin-boards-format.js', type: 'text/javascript; charset=utf-8' },
+  '/admin-boards-form.js': { file: 'admin-boards-form.js', type: 'text/javascript; charset=utf-8' },
+  '/admin-boards-editor.js': { file: 'admin-boards-editor.js', type: 'text/javascript; charset=utf-8' },
+  '/admin-boards-list.js': { file: 'admin-boards-list.js', type: 'text/javascript; charset=utf-8' },
+  '/admin-boards-entries.js': { file: 'admin-boards-entries.js', type: 'text/javascript; charset=utf-8' },
   '/admin-boards.js': { file: 'admin-boards.js', type: 'text/javascript; charset=utf-8' },
 };
 

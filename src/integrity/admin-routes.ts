@@ -20,6 +20,7 @@ const SuspiciousEntry = Type.Object({
   userId: Type.String(),
   username: Type.Union([Type.String(), Type.Null()]),
   status: Type.String(),
+  hidden: Type.Boolean({ description: 'The player is off every board now (frozen with hide), until unfrozen' }),
   reason: Type.String(),
   details: Type.Record(Type.String(), Type.Unknown()),
   createdAt: Type.String({ format: 'date-time' }),
@@ -65,7 +66,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       return {
         success: true as const,
         data: {
-          activity: rows.map((row) => ({ ...row, username: row.username ?? null, status: row.status ?? 'active', createdAt: row.createdAt.toISOString() })),
+          activity: rows.map((row) => ({ ...row, username: row.username ?? null, status: row.status ?? 'active', hidden: row.hidden ?? false, createdAt: row.createdAt.toISOString() })),
           nextBefore: rows.length === limit ? rows[rows.length - 1]!.id : null,
         },
       };

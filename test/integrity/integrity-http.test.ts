@@ -168,6 +168,37 @@ for (const { mode, skip } of MODES) {
         player.close();
       }
     });
+
+    it('the rows carry whether the player is hidden from boards: true after a freeze with hide, false after the unfreeze', async () => {
+      for (let i = 0; i < 3; i++) {
+        const forged = await t.post('eve', t.body({ clientSignature: 'ab'.repeat(32) }));
+        assert.equal(forged.json().error.details.reason, 'INVALID_SIGNATURE');
+      }
+      const admin = as(t, 'root', true);
+      const rowsOf = async (query: string) => {
+        const list = await t.app.inject({ url: `/api/v1/admin/suspicious-activity${query}`, headers: admin });
+        assert.equal(list.statusCode, 200, list.body);
+        return (list.json().data.activity as { userId: string; status: string; hidden: boolean }[])
+          .filter((row) => row.userId === 'eve')
+          .map(({ status, hidden }) => ({ status, hidden }));
+      };
+      // The flag is written after the third refusal is answered.
+      const deadline = Date.now() + 4000;
+      while ((await rowsOf('?userId=eve')).length === 0 && Date.now() < deadline) await sleep(50);
+      assert.deepEqual(await rowsOf('?userId=eve'), [{ status: 'active', hidden: false }]);
+
+      const frozen = await t.app.inject({ method: 'POST', url: '/api/v1/admin/users/eve/freeze', headers: admin, payload: { reason: 'forged signatures', hide: true } });
+      assert.equal(frozen.json().data.hidden, true);
+      assert.deepEqual(await rowsOf('?userId=eve'), [{ status: 'frozen', hidden: true }], 'the rows say what the freeze answered');
+      assert.deepEqual(await rowsOf(''), [{ status: 'frozen', hidden: true }], 'in the whole feed too');
+
+      assert.equal((await t.app.inject({ method: 'POST', url: '/api/v1/admin/users/eve/unfreeze', headers: admin, payload: {} })).statusCode, 200);
+      assert.deepEqual(await rowsOf('?userId=eve'), [{ status: 'active', hidden: false }], 'unfreezing unhides');
+
+      // Frozen without hide: frozen, not hidden.
+      await t.app.inject({ method: 'POST', url: '/api/v1/admin/users/eve/freeze', headers: admin, payload: { reason: 'review' } });
+      assert.deepEqual(await rowsOf('?userId=eve'), [{ status: 'frozen', hidden: false }]);
+    });
   });
 
   describe(`AUTO_FREEZE (${mode})`, { skip }, () => {

@@ -18,6 +18,8 @@ const SHOTS = '/tmp/shots';
 /** A title in Arabic script beside Latin: the page must isolate it (<bdi>), never parse it. */
 const RTL_TITLE = 'سباق <b>Sprint</b>';
 const RTL_NAME = 'קט <i>Cat</i>';
+/** The boards section's scripts, in the order the page loads them: its parts, then `admin-boards.js`. */
+const BOARD_SCRIPTS = ['format', 'form', 'editor', 'list', 'entries'].map((part) => `/admin-boards-${part}.js`).concat('/admin-boards.js');
 
 // The functions below run in the page (serialised by playwright): they reach the DOM through
 // `globalThis` because this project compiles without the DOM lib.
@@ -125,13 +127,19 @@ for (const { mode, skip } of MODES) {
       await t?.close();
     });
 
-    test('the boards script is served under the CSP and puts text in as text', async () => {
-      const script = await t.app.inject({ method: 'GET', url: '/admin-boards.js' });
-      assert.equal(script.statusCode, 200);
-      assert.match(script.headers['content-type'] as string, /^text\/javascript/);
-      assert.doesNotMatch(script.body, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, 'text goes in through text nodes');
+    test('the boards scripts are served under the CSP, in their order, and put text in as text', async () => {
       const page = (await t.app.inject({ method: 'GET', url: '/admin' })).body;
-      assert.ok(page.indexOf('src="/admin-boards.js"') < page.indexOf('src="/admin.js"'), 'loaded before admin.js, which builds it');
+      // The parts first (each adds to one namespace), then the composition, then admin.js, which builds it.
+      const order = [...BOARD_SCRIPTS, '/admin.js'].map((src) => page.indexOf(`<script src="${src}" defer></script>`));
+      assert.ok(order.every((at) => at > 0), `every script is loaded: ${order.join(', ')}`);
+      assert.deepEqual([...order].sort((a, b) => a - b), order, 'in dependency order');
+      for (const src of BOARD_SCRIPTS) {
+        const script = await t.app.inject({ method: 'GET', url: src });
+        assert.equal(script.statusCode, 200, src);
+        assert.match(script.headers['content-type'] as string, /^text\/javascript/, src);
+        assert.match(script.body, /^\(\(\) => \{\n  'use strict';$/m, `${src} is a strict IIFE`);
+        assert.doesNotMatch(script.body, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${src}: text goes in through text nodes`);
+      }
     });
 
     test('create: a bad cron is refused with the API\'s message beside the reset field, then the board is created and listed', { timeout: 60_000 }, async () => {

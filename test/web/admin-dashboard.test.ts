@@ -1,9 +1,10 @@
 // The admin dashboard at `/admin` in a real browser (Debian's chromium through playwright-core):
 // signing in with an admin token (and being told when a token is not an admin's), a flag that
-// appears live while the page is open, freezing and unfreezing from the feed with the score path
-// refusing and then accepting the player, the player lookup with its history, the hand-drawn
-// charts, and the layout on a phone. Screenshots: /tmp/admin-dashboard.png (desktop) and
-// /tmp/admin-dashboard-phone.png, for a human to look at.
+// appears live while the page is open, freezing (hidden from boards, still shown so after a
+// reload) and unfreezing from the feed with the score path refusing and then accepting the player,
+// the player lookup with its history, the hand-drawn charts, and the layout on a phone.
+// Screenshots: /tmp/admin-dashboard.png (desktop) and /tmp/admin-dashboard-phone.png, for a human
+// to look at.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
@@ -27,6 +28,12 @@ function stateIs(name: string): boolean {
 function feedStatusIs([userId, text]: readonly [string, string]): boolean {
   const rows = Array.from((globalThis as any).document.querySelectorAll('#feed li.flag')).filter((li: any) => li.dataset.userId === userId);
   return rows.length > 0 && rows.every((li: any) => li.querySelector('.badge').textContent === text);
+}
+
+/** The "Hidden from boards" badge of every feed row of `userId` is shown (true) or not (false). */
+function feedHiddenIs([userId, shown]: readonly [string, boolean]): boolean {
+  const rows = Array.from((globalThis as any).document.querySelectorAll('#feed li.flag')).filter((li: any) => li.dataset.userId === userId);
+  return rows.length > 0 && rows.every((li: any) => li.querySelector('.hidden-tag').hidden === !shown);
 }
 
 /** Pixels of the canvas that carry colour (the plotted data; the grid and labels are grey). */
@@ -186,23 +193,28 @@ describe('admin dashboard in a browser', { skip: SKIP }, () => {
       await form.locator('button.confirm').click();
       assert.match((await row.locator('.control .error').textContent()) ?? '', /reason/i);
       await form.locator('input[name="reason"]').fill('bad signatures, confirmed by support');
+      await form.locator('input[name="hide"]').check();
       await form.locator('button.confirm').click();
       await page.waitForFunction(feedStatusIs, ['mallory', 'Frozen'] as const, { timeout: WAIT_MS });
       assert.equal(await form.isHidden(), true);
       assert.equal(await row.locator('button.unfreeze').isVisible(), true);
+      assert.equal(await row.locator('.hidden-tag').isVisible(), true, 'shown as hidden from boards');
 
       const refused = await t.post('mallory', t.body());
       assert.equal(refused.statusCode, 403, refused.body);
       assert.equal(refused.json().error.details.reason, 'ACCOUNT_FROZEN');
       assert.equal(await t.scoreInDb('mallory'), 5);
 
-      // The session survives a reload (sessionStorage), and the feed shows the stored status.
+      // The session survives a reload (sessionStorage), and the feed shows the stored status, hidden included.
       await page.reload();
       await page.waitForFunction(stateIs, 'live', { timeout: WAIT_MS });
       await page.waitForFunction(feedStatusIs, ['mallory', 'Frozen'] as const, { timeout: WAIT_MS });
+      const reloaded = page.locator('#feed li.flag[data-user-id="mallory"]');
+      assert.equal(await reloaded.locator('.hidden-tag').isVisible(), true, 'still shown as hidden from boards after a reload');
 
-      await page.locator('#feed li.flag[data-user-id="mallory"] button.unfreeze').click();
+      await reloaded.locator('button.unfreeze').click();
       await page.waitForFunction(feedStatusIs, ['mallory', 'Active'] as const, { timeout: WAIT_MS });
+      await page.waitForFunction(feedHiddenIs, ['mallory', false] as const, { timeout: WAIT_MS });
       await score('mallory', { scoreIncrement: 7 });
       assert.equal(await t.scoreInDb('mallory'), 12);
 
