@@ -11,7 +11,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { productionEnv, type BenchContext, type Scenario, type ScenarioOutcome } from './lib/context.js';
+import { productionEnv, type BenchContext, type Scenario, type ScenarioOutcome, type ScenarioRow } from './lib/context.js';
 import { createDatabase, deleteRedisKeys, dropDatabase, serverVersions } from './lib/infra.js';
 import { stopAllLoads } from './lib/load.js';
 import { BENCH_ACTIONS_CATALOGUE } from './lib/players.js';
@@ -178,10 +178,13 @@ async function migrate(): Promise<void> {
   if (code !== 0) throw new Error(`scoreboard migrate exited with ${code}:\n${output}`);
 }
 
-async function main(): Promise<number> {
+type Machine = Awaited<ReturnType<typeof describeMachine>>;
+
+/** The machine and the database servers the run measures on. */
+async function describeMachine() {
   const versions = await serverVersions();
   ctx.redisPid = versions.redisPid;
-  const machine = {
+  return {
     nproc: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
@@ -190,20 +193,22 @@ async function main(): Promise<number> {
     redis: versions.redis,
     loadAverageAtStart: loadavg().map((v) => Math.round(v * 100) / 100),
   };
-  const selected = SCENARIOS.filter(([name]) => !opts.only || opts.only.has(name));
-  const bar = '='.repeat(100);
+}
+
+const BAR = '='.repeat(100);
+
+function printHeader(machine: Machine, selected: typeof SCENARIOS): void {
   process.stdout.write(
-    `${bar}\nScoreboard benchmark ${startedAt.toISOString()}  run ${runId}\n` +
+    `${BAR}\nScoreboard benchmark ${startedAt.toISOString()}  run ${runId}\n` +
       `machine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}; load average ${machine.loadAverageAtStart.join(' ')}\n` +
       `scenarios: ${selected.map(([n]) => n).join(', ')}; ${opts.durationSec} s per measurement; fan-out up to ${opts.maxSockets} sockets\n` +
       `NOTE: load generator, server, PostgreSQL and Redis share this machine (and other tenants share it too):\n` +
-      `      absolute numbers are noisy. Compare the RATIOS to the ceiling (same server, same moment), not the raw rates.\n${bar}\n`,
+      `      absolute numbers are noisy. Compare the RATIOS to the ceiling (same server, same moment), not the raw rates.\n${BAR}\n`,
   );
-  await createDatabase(ctx.dbName);
-  databaseCreated = true;
-  await migrate();
-  ctx.log(`database ${ctx.dbName}, Redis prefix ${ctx.redisPrefix}`);
+}
 
+/** Each scenario in turn; a failed one is reported, and what it left running is stopped before the next. */
+async function runScenarios(selected: typeof SCENARIOS): Promise<ScenarioOutcome[]> {
   const outcomes: ScenarioOutcome[] = [];
   for (const [name, scenario] of selected) {
     if (cleaning) break;
@@ -220,16 +225,17 @@ async function main(): Promise<number> {
       const message = (error as Error).stack ?? String(error);
       outcomes.push({ name, ok: false, error: message, rows: [], details: {}, seconds: (performance.now() - started) / 1000 });
       process.stdout.write(`  FAILED: ${message}\n`);
-      // Whatever the failed scenario left running goes before the next one starts.
       for (const swarm of runningSwarms()) await swarm.kill().catch(() => undefined);
       for (const server of runningServers()) await server.stop(5000).catch(() => undefined);
     }
   }
+  return outcomes;
+}
 
-  const finishedAt = new Date();
-  const totalSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+/** The summary table and each row's ratios to the ceiling, to the database alone and to the updates. */
+function printSummary(machine: Machine, outcomes: ScenarioOutcome[], totalSeconds: number): void {
   process.stdout.write(
-    `\n${bar}\nSUMMARY (run ${runId}, ${totalSeconds.toFixed(0)} s; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')})\n` +
+    `\n${BAR}\nSUMMARY (run ${runId}, ${totalSeconds.toFixed(0)} s; load average now ${loadavg().map((v) => v.toFixed(2)).join(' ')})\n` +
       `A shared, noisy ${machine.nproc}-core machine running the server, PostgreSQL, Redis and the load generator at once: read the ratios.\n\n` +
       `${summaryTable(outcomes)}\n\n` +
       `vs ceiling = throughput / GET /health/live throughput of the same server config in this run` +
@@ -241,28 +247,22 @@ async function main(): Promise<number> {
           `most recent update that broadcast newly shows to its arrival at the socket (BROADCAST_INTERVAL_MS=100 coalescing included).\n`
         : ''),
   );
-  const ratios = outcomes.flatMap((o) => o.rows).filter((row) => row.ratio !== null && row.scenario !== 'ceiling');
+  const rows = outcomes.flatMap((o) => o.rows);
+  const ratios = rows.filter((row) => row.ratio !== null && row.scenario !== 'ceiling');
   if (ratios.length > 0) {
     process.stdout.write(`\nRATIOS TO THE CEILING: ${ratios.map((row) => `${row.id} ${formatRatio(row.ratio)}`).join(' | ')}\n`);
   }
-  const updateRows = outcomes.flatMap((o) => o.rows).filter((row) => row.scenario === 'updates');
-  if (ctx.databaseRate && updateRows.length > 0) {
-    process.stdout.write(
-      `RATIOS TO THE DATABASE ALONE (one statement per commit, ${Math.round(ctx.databaseRate).toLocaleString('en-US')}/s): ` +
-        `${updateRows.map((row) => `${row.id} ${formatRatio(row.throughput / ctx.databaseRate!)}`).join(' | ')}\n`,
-    );
-  }
-  const boardRows = outcomes.flatMap((o) => o.rows).filter((row) => row.scenario === 'boards');
-  if (ctx.updatesRate && boardRows.length > 0) {
-    process.stdout.write(
-      `RATIOS TO THE UPDATES (${Math.round(ctx.updatesRate).toLocaleString('en-US')}/s): ` +
-        `${boardRows.map((row) => `${row.id} ${formatRatio(row.throughput / ctx.updatesRate!)}`).join(' | ')}\n`,
-    );
-  }
-  if (cleaning) process.stdout.write(`\nINTERRUPTED: the results above are partial\n`);
-  const failed = outcomes.filter((o) => !o.ok);
-  if (failed.length > 0) process.stdout.write(`\nFAILED: ${failed.map((o) => o.name).join(', ')}\n`);
+  printRatios(`THE DATABASE ALONE (one statement per commit, ${Math.round(ctx.databaseRate ?? 0).toLocaleString('en-US')}/s)`, ctx.databaseRate, rows.filter((row) => row.scenario === 'updates'));
+  printRatios(`THE UPDATES (${Math.round(ctx.updatesRate ?? 0).toLocaleString('en-US')}/s)`, ctx.updatesRate, rows.filter((row) => row.scenario === 'boards'));
+}
 
+function printRatios(to: string, rate: number | null | undefined, rows: ScenarioRow[]): void {
+  if (!rate || rows.length === 0) return;
+  process.stdout.write(`RATIOS TO ${to}: ${rows.map((row) => `${row.id} ${formatRatio(row.throughput / rate)}`).join(' | ')}\n`);
+}
+
+/** bench/results/<start>.json: every row with its CPU per operation, the machine and the options. */
+function writeResults(machine: Machine, outcomes: ScenarioOutcome[], finishedAt: Date, totalSeconds: number): string {
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${startedAt.toISOString().replace(/:/g, '-')}.json`);
@@ -284,6 +284,26 @@ async function main(): Promise<number> {
       })),
     }),
   );
+  return file;
+}
+
+async function main(): Promise<number> {
+  const machine = await describeMachine();
+  const selected = SCENARIOS.filter(([name]) => !opts.only || opts.only.has(name));
+  printHeader(machine, selected);
+  await createDatabase(ctx.dbName);
+  databaseCreated = true;
+  await migrate();
+  ctx.log(`database ${ctx.dbName}, Redis prefix ${ctx.redisPrefix}`);
+
+  const outcomes = await runScenarios(selected);
+  const finishedAt = new Date();
+  const totalSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+  printSummary(machine, outcomes, totalSeconds);
+  if (cleaning) process.stdout.write(`\nINTERRUPTED: the results above are partial\n`);
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length > 0) process.stdout.write(`\nFAILED: ${failed.map((o) => o.name).join(', ')}\n`);
+  const file = writeResults(machine, outcomes, finishedAt, totalSeconds);
   process.stdout.write(`\nresults written to ${file}\n`);
   return failed.length > 0 ? 1 : 0;
 }

@@ -55,7 +55,11 @@ export async function seedPlayers(dbName: string, prefix: string, count: number)
   return performance.now() - started;
 }
 
-/** Empties every table (a fresh board for the 1M-player scenario). */
+/**
+ * Empties every table of players (a fresh board for the 1M-player scenario): the users and, by
+ * CASCADE, everything that refers to them (scores, history, flags, every board's entries). The
+ * board definitions stay.
+ */
 export async function truncateAll(dbName: string): Promise<void> {
-  await withDatabase(dbName, (client) => client.query('TRUNCATE users, scores, score_history, suspicious_activity'));
+  await withDatabase(dbName, (client) => client.query('TRUNCATE users CASCADE'));
 }

@@ -94,29 +94,19 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
-/**
- * Runs `scoreboard start` as a separate process on a free port of 127.0.0.1 and resolves once
- * `/health/ready` answers 200. The port is chosen here because at LOG_LEVEL=warn the server
- * prints no "listening" line to read it from.
- */
-export async function startServer(env: Record<string, string>, options: { nofile?: number; timeoutMs?: number } = {}): Promise<ServerProcess> {
-  const port = await freePort();
-  // Every load generator and socket swarm connects from 127.0.0.1: no per-address connection cap.
-  const fullEnv = { ...cleanEnv(), HOST: '127.0.0.1', HTTP_MAX_CONNECTIONS_PER_IP: '0', SOCKET_MAX_CONNECTIONS_PER_IP: '0', ...env, PORT: String(port) };
-  const started = performance.now();
-  const child = spawnWithLimit([...serverNodeArgs, BIN, 'start'], { env: fullEnv, nofile: options.nofile });
+/** The server's output as it comes: the last 200 lines, warning and error counts, the rebuilds' log lines. */
+function watchOutput(child: ChildProcess) {
   const lines: string[] = [];
   let partial = '';
-  let warn = 0;
-  let error = 0;
+  const counts = { warn: 0, error: 0 };
   const rebuilds: Array<{ players: number; ms: number }> = [];
   const onData = (chunk: Buffer) => {
     const text = partial + chunk.toString();
     const parts = text.split('\n');
     partial = parts.pop() ?? '';
     for (const line of parts) {
-      if (line.includes('"level":40')) warn += 1;
-      if (line.includes('"level":50') || line.includes('"level":60')) error += 1;
+      if (line.includes('"level":40')) counts.warn += 1;
+      if (line.includes('"level":50') || line.includes('"level":60')) counts.error += 1;
       if (line.includes('rank index rebuilt from the database')) {
         try {
           const parsed = JSON.parse(line) as { players: number; ms: number };
@@ -131,22 +121,57 @@ export async function startServer(env: Record<string, string>, options: { nofile
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  return { output: () => [...lines, partial].join('\n'), logCounts: () => ({ ...counts }), rebuildLogs: () => rebuilds };
+}
+
+/** Resolves once `/health/ready` answers 200; throws when the server exits first or the deadline passes. */
+async function waitReady(server: ServerProcess, exitCode: () => number | null | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exitCode() !== undefined) {
+      running.delete(server);
+      throw new Error(`server exited with ${exitCode()} before it was ready:\n${server.output()}`);
+    }
+    if (Date.now() > deadline) {
+      await server.stop(1000);
+      throw new Error(`server not ready within ${timeoutMs} ms:\n${server.output()}`);
+    }
+    try {
+      const response = await fetch(`${server.url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+}
+
+/**
+ * Runs `scoreboard start` as a separate process on a free port of 127.0.0.1 and resolves once
+ * `/health/ready` answers 200. The port is chosen here because at LOG_LEVEL=warn the server
+ * prints no "listening" line to read it from.
+ */
+export async function startServer(env: Record<string, string>, options: { nofile?: number; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const port = await freePort();
+  // Every load generator and socket swarm connects from 127.0.0.1: no per-address connection cap.
+  const fullEnv = { ...cleanEnv(), HOST: '127.0.0.1', HTTP_MAX_CONNECTIONS_PER_IP: '0', SOCKET_MAX_CONNECTIONS_PER_IP: '0', ...env, PORT: String(port) };
+  const started = performance.now();
+  const child = spawnWithLimit([...serverNodeArgs, BIN, 'start'], { env: fullEnv, nofile: options.nofile });
+  const watched = watchOutput(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   let exitCode: number | null | undefined;
   void exited.then((code) => {
     exitCode = code;
   });
 
-  const url = `http://127.0.0.1:${port}`;
   const server: ServerProcess = {
     child,
     pid: child.pid!,
-    url,
+    url: `http://127.0.0.1:${port}`,
     env: fullEnv,
     startMs: 0,
-    output: () => [...lines, partial].join('\n'),
-    logCounts: () => ({ warn, error }),
-    rebuildLogs: () => rebuilds,
+    ...watched,
     async stop(graceMs = 15_000) {
       if (exitCode === undefined) {
         child.kill('SIGTERM');
@@ -161,26 +186,7 @@ export async function startServer(env: Record<string, string>, options: { nofile
     },
   };
   running.add(server);
-
-  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
-  for (;;) {
-    if (exitCode !== undefined) {
-      running.delete(server);
-      throw new Error(`server exited with ${exitCode} before it was ready:\n${server.output()}`);
-    }
-    if (Date.now() > deadline) {
-      await server.stop(1000);
-      throw new Error(`server not ready within ${options.timeoutMs ?? 180_000} ms:\n${server.output()}`);
-    }
-    try {
-      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
+  await waitReady(server, () => exitCode, options.timeoutMs ?? 180_000);
   server.startMs = performance.now() - started;
   return server;
 }

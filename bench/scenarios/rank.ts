@@ -8,7 +8,7 @@ import { assertAllOk, runLoad } from '../lib/load.js';
 import { playerId, presignTokens } from '../lib/players.js';
 import { readMemory } from '../lib/proc.js';
 import { seedPlayers, truncateAll } from '../lib/seed.js';
-import { BIN, spawnWithLimit, startServer } from '../lib/server.js';
+import { BIN, spawnWithLimit, startServer, type ServerProcess } from '../lib/server.js';
 import { Samples, formatMiB } from '../lib/stats.js';
 import { CONNECTIONS } from './ceiling.js';
 
@@ -89,120 +89,130 @@ export async function rank(ctx: BenchContext) {
   const server = await startProduction(ctx);
   try {
     ctx.log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms`);
-    await truncateAll(ctx.dbName);
-    ctx.log(`loading ${PLAYERS.toLocaleString('en-US')} users and scores into PostgreSQL (INSERT ... SELECT FROM generate_series)`);
-    const loadMs = await seedPlayers(ctx.dbName, PREFIX, PLAYERS);
-    const dbBytes = await withDatabase(ctx.dbName, async (client) => Number((await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n));
-    ctx.log(`loaded in ${(loadMs / 1000).toFixed(1)} s (database now ${formatMiB(dbBytes)}); rebuilding the Redis rank index with \`scoreboard rebuild-cache\``);
-    const rebuilt = await rebuildCache(server.env);
-    const index = new RedisRankIndex({ redis, keyPrefix: ctx.redisPrefix });
-    const count = await index.count(GLOBAL_BOARD);
-    if (count !== PLAYERS) throw new Error(`rank: the rank index holds ${count} players after the rebuild, expected ${PLAYERS}`);
-    const indexBytes = await rankIndexBytes(redis, ctx.redisPrefix);
-    ctx.log(
-      `rank index rebuilt: ${rebuilt.ms ?? '?'} ms (the command's own log line; ${(rebuilt.wallMs / 1000).toFixed(1)} s wall clock with process start), ` +
-        `Redis holds it in ~${formatMiB(indexBytes)}`,
-    );
-    Object.assign(details, { loadMs, databaseBytes: dbBytes, rebuildMs: rebuilt.ms, rebuildWallMs: rebuilt.wallMs, rankIndexRedisBytes: indexBytes });
+    const index = await loadBigBoard(ctx, server, redis, details);
     const rssIdle = readMemory(server.pid)?.rss ?? null;
-
-    // HTTP rank lookups of random players.
-    const [readerToken] = presignTokens(ctx.secrets, ['bench-reader']);
-    const lookup = (durationSec: number, connections: number) =>
-      runLoad({
-        url: server.url,
-        path: '/api/v1/scores/user/x',
-        headers: { authorization: `Bearer ${readerToken}` },
-        connections,
-        durationSec,
-        setupRequest: (request) => {
-          request.path = `/api/v1/scores/user/${randomPlayer()}`;
-          return request;
-        },
-      });
-    await lookup(1, 16);
-    ctx.log(`GET /api/v1/scores/user/:id of random players, ${CONNECTIONS} connections, ${ctx.durationSec} s`);
-    let sampler = await sampleResources(ctx, server.pid);
-    const lookups = await lookup(ctx.durationSec, CONNECTIONS);
-    let resources = await sampler.stop();
-    assertAllOk('rank lookups', lookups);
+    rows.push(await lookupRow(ctx, server, rssIdle));
     rows.push(
-      httpRow(
-        ctx,
-        {
-          scenario: 'rank',
-          id: 'rank-lookup',
-          label: 'rank: GET /scores/user/:id, 1M players',
-          notes: [
-            `random players of ${PLAYERS.toLocaleString('en-US')}: nearly every lookup misses the 300 s user cache, so each is a SQL row read + Redis rank + cache write`,
-            `server RSS idle with 1M players in Redis: ${formatMiB(rssIdle)} (the production server keeps no per-player state in process)`,
-          ],
+      await directRow(ctx, {
+        id: 'rank-redis-rankOf',
+        label: 'rank: RedisRankIndex.rankOf (direct, sequential)',
+        calls: RANK_OF_CALLS,
+        note: 'one Lua script call (HGET + ZRANK) at a time from the bench process: latency of the index itself, not server throughput',
+        call: async () => {
+          if (!(await index.rankOf(GLOBAL_BOARD, randomPlayer()))) throw new Error('rank: rankOf found no entry for a loaded player');
         },
-        lookups,
-        resources,
-      ),
+      }),
     );
-
-    // The Redis rank index straight from the bench process: one call at a time.
-    ctx.log(`RedisRankIndex.rankOf x ${RANK_OF_CALLS.toLocaleString('en-US')}, sequential`);
-    const rankSamples = new Samples();
-    let started = performance.now();
-    for (let i = 0; i < RANK_OF_CALLS; i++) {
-      const t = performance.now();
-      const entry = await index.rankOf(GLOBAL_BOARD, randomPlayer());
-      rankSamples.add(performance.now() - t);
-      if (!entry) throw new Error('rank: rankOf found no entry for a loaded player');
-    }
-    let seconds = (performance.now() - started) / 1000;
-    rows.push({
-      scenario: 'rank',
-      id: 'rank-redis-rankOf',
-      label: 'rank: RedisRankIndex.rankOf (direct, sequential)',
-      unit: 'calls/s',
-      throughput: RANK_OF_CALLS / seconds,
-      latency: rankSamples.summary(),
-      peakRss: null,
-      ratio: null,
-      notes: ['one Lua script call (HGET + ZRANK) at a time from the bench process: latency of the index itself, not server throughput'],
-    });
-
-    ctx.log(`RedisRankIndex.top(0, 10) x ${TOP_CALLS.toLocaleString('en-US')}, sequential`);
-    const topSamples = new Samples();
-    started = performance.now();
-    for (let i = 0; i < TOP_CALLS; i++) {
-      const t = performance.now();
-      const page = await index.top(GLOBAL_BOARD, 0, 10);
-      topSamples.add(performance.now() - t);
-      if (page.length !== 10) throw new Error(`rank: top(0, 10) returned ${page.length} entries`);
-    }
-    seconds = (performance.now() - started) / 1000;
-    rows.push({
-      scenario: 'rank',
-      id: 'rank-redis-top10',
-      label: 'rank: RedisRankIndex.top(0,10) (direct, sequential)',
-      unit: 'calls/s',
-      throughput: TOP_CALLS / seconds,
-      latency: topSamples.summary(),
-      peakRss: null,
-      ratio: null,
-      notes: ['one Lua script call (ZRANGE + HMGET) at a time from the bench process'],
-    });
-
-    const topDuration = Math.max(1, Math.min(ctx.durationSec, 5));
-    ctx.log(`GET /api/v1/scores/leaderboard?limit=10 with 1M players, ${CONNECTIONS} connections, ${topDuration} s`);
-    sampler = await sampleResources(ctx, server.pid);
-    const tops = await runLoad({ url: server.url, path: '/api/v1/scores/leaderboard?limit=10', connections: CONNECTIONS, durationSec: topDuration });
-    resources = await sampler.stop();
-    assertAllOk('rank top-10', tops);
-    rows.push(httpRow(ctx, { scenario: 'rank', id: 'rank-top10', label: 'rank: GET /scores/leaderboard?limit=10, 1M players' }, tops, resources));
+    rows.push(
+      await directRow(ctx, {
+        id: 'rank-redis-top10',
+        label: 'rank: RedisRankIndex.top(0,10) (direct, sequential)',
+        calls: TOP_CALLS,
+        note: 'one Lua script call (ZRANGE + HMGET) at a time from the bench process',
+        call: async () => {
+          const page = await index.top(GLOBAL_BOARD, 0, 10);
+          if (page.length !== 10) throw new Error(`rank: top(0, 10) returned ${page.length} entries`);
+        },
+      }),
+    );
+    rows.push(await topRow(ctx, server));
   } finally {
     redis.disconnect();
     await server.stop();
   }
+  await restartOnBigBoard(ctx, rows[0]!, details);
+  return { rows, details };
+}
 
-  // A server starting on the 1M board rebuilds its rank index before it listens: once with Redis
-  // (the production mode), once without (PostgreSQL only: the index lives in the server process).
-  // LOG_LEVEL=info here only to read the rebuild's log line; no load is measured on these servers.
+/** The 1M players into PostgreSQL, then the Redis rank index rebuilt from them by the command. */
+async function loadBigBoard(ctx: BenchContext, server: ServerProcess, redis: Redis, details: Record<string, unknown>): Promise<RedisRankIndex> {
+  await truncateAll(ctx.dbName);
+  ctx.log(`loading ${PLAYERS.toLocaleString('en-US')} users and scores into PostgreSQL (INSERT ... SELECT FROM generate_series)`);
+  const loadMs = await seedPlayers(ctx.dbName, PREFIX, PLAYERS);
+  const dbBytes = await withDatabase(ctx.dbName, async (client) => Number((await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n));
+  ctx.log(`loaded in ${(loadMs / 1000).toFixed(1)} s (database now ${formatMiB(dbBytes)}); rebuilding the Redis rank index with \`scoreboard rebuild-cache\``);
+  const rebuilt = await rebuildCache(server.env);
+  const index = new RedisRankIndex({ redis, keyPrefix: ctx.redisPrefix });
+  const count = await index.count(GLOBAL_BOARD);
+  if (count !== PLAYERS) throw new Error(`rank: the rank index holds ${count} players after the rebuild, expected ${PLAYERS}`);
+  const indexBytes = await rankIndexBytes(redis, ctx.redisPrefix);
+  ctx.log(
+    `rank index rebuilt: ${rebuilt.ms ?? '?'} ms (the command's own log line; ${(rebuilt.wallMs / 1000).toFixed(1)} s wall clock with process start), ` +
+      `Redis holds it in ~${formatMiB(indexBytes)}`,
+  );
+  Object.assign(details, { loadMs, databaseBytes: dbBytes, rebuildMs: rebuilt.ms, rebuildWallMs: rebuilt.wallMs, rankIndexRedisBytes: indexBytes });
+  return index;
+}
+
+/** HTTP rank lookups of random players. */
+async function lookupRow(ctx: BenchContext, server: ServerProcess, rssIdle: number | null): Promise<ScenarioRow> {
+  const [readerToken] = presignTokens(ctx.secrets, ['bench-reader']);
+  const lookup = (durationSec: number, connections: number) =>
+    runLoad({
+      url: server.url,
+      path: '/api/v1/scores/user/x',
+      headers: { authorization: `Bearer ${readerToken}` },
+      connections,
+      durationSec,
+      setupRequest: (request) => {
+        request.path = `/api/v1/scores/user/${randomPlayer()}`;
+        return request;
+      },
+    });
+  await lookup(1, 16);
+  ctx.log(`GET /api/v1/scores/user/:id of random players, ${CONNECTIONS} connections, ${ctx.durationSec} s`);
+  const sampler = await sampleResources(ctx, server.pid);
+  const lookups = await lookup(ctx.durationSec, CONNECTIONS);
+  const resources = await sampler.stop();
+  assertAllOk('rank lookups', lookups);
+  const notes = [
+    `random players of ${PLAYERS.toLocaleString('en-US')}: nearly every lookup misses the 300 s user cache, so each is a SQL row read + Redis rank + cache write`,
+    `server RSS idle with 1M players in Redis: ${formatMiB(rssIdle)} (the production server keeps no per-player state in process)`,
+  ];
+  return httpRow(ctx, { scenario: 'rank', id: 'rank-lookup', label: 'rank: GET /scores/user/:id, 1M players', notes }, lookups, resources);
+}
+
+/** One rank index call at a time, straight from the bench process: the index's own latency. */
+async function directRow(ctx: BenchContext, what: { id: string; label: string; calls: number; note: string; call: () => Promise<void> }): Promise<ScenarioRow> {
+  ctx.log(`${what.label.replace(/^rank: /, '')} x ${what.calls.toLocaleString('en-US')}`);
+  const samples = new Samples();
+  const started = performance.now();
+  for (let i = 0; i < what.calls; i++) {
+    const t = performance.now();
+    await what.call();
+    samples.add(performance.now() - t);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    scenario: 'rank',
+    id: what.id,
+    label: what.label,
+    unit: 'calls/s',
+    throughput: what.calls / seconds,
+    latency: samples.summary(),
+    peakRss: null,
+    ratio: null,
+    notes: [what.note],
+  };
+}
+
+/** The top 10 over HTTP with 1M players. */
+async function topRow(ctx: BenchContext, server: ServerProcess): Promise<ScenarioRow> {
+  const topDuration = Math.max(1, Math.min(ctx.durationSec, 5));
+  ctx.log(`GET /api/v1/scores/leaderboard?limit=10 with 1M players, ${CONNECTIONS} connections, ${topDuration} s`);
+  const sampler = await sampleResources(ctx, server.pid);
+  const tops = await runLoad({ url: server.url, path: '/api/v1/scores/leaderboard?limit=10', connections: CONNECTIONS, durationSec: topDuration });
+  const resources = await sampler.stop();
+  assertAllOk('rank top-10', tops);
+  return httpRow(ctx, { scenario: 'rank', id: 'rank-top10', label: 'rank: GET /scores/leaderboard?limit=10, 1M players' }, tops, resources);
+}
+
+/**
+ * A server starting on the 1M board rebuilds its rank index before it listens: once with Redis
+ * (the production mode), once without (PostgreSQL only: the index lives in the server process).
+ * LOG_LEVEL=info here only to read the rebuild's log line; no load is measured on these servers.
+ */
+async function restartOnBigBoard(ctx: BenchContext, row: ScenarioRow, details: Record<string, unknown>): Promise<void> {
   for (const variant of [
     { key: 'restartWithRedis', what: 'production server restarted on the 1M board (Redis rank index)', env: productionEnv(ctx, { LOG_LEVEL: 'info' }) },
     { key: 'inProcessIndex', what: 'PostgreSQL without Redis (in-process rank index) on the 1M board', env: { ...commonEnv(ctx), DATABASE_URL: databaseUrl(ctx.dbName), LOG_LEVEL: 'info' } },
@@ -210,10 +220,9 @@ export async function rank(ctx: BenchContext) {
     ctx.log(`${variant.what}: starting`);
     const note = await startOnBigBoard(variant.what, variant.env, details, variant.key);
     ctx.log(note);
-    rows[0]!.notes.push(note);
+    row.notes.push(note);
   }
-  rows[0]!.notes.push(
+  row.notes.push(
     `1M rows loaded in ${((details.loadMs as number) / 1000).toFixed(1)} s; Redis rank index rebuilt by \`scoreboard rebuild-cache\` in ${details.rebuildMs ?? '?'} ms and takes ~${formatMiB(details.rankIndexRedisBytes as number)} in Redis`,
   );
-  return { rows, details };
 }
