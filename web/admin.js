@@ -952,17 +952,7 @@
   const transportName = () => Scoreboard.transportName(socket);
 
   function startSocket(started) {
-    const current = window.io({
-      path: '/socket.io',
-      auth: (cb) => cb(token ? { token } : {}),
-      forceNew: true,
-      reconnection: true,
-      reconnectionAttempts: Infinity,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 15000,
-      randomizationFactor: 0.5,
-      timeout: REQUEST_TIMEOUT_MS,
-    });
+    const current = Scoreboard.openSocket(() => token, REQUEST_TIMEOUT_MS, { forceNew: true });
     socket = current;
     const mine = () => socket === current && started === session;
 

@@ -100,5 +100,26 @@
     };
   }
 
-  window.Scoreboard = Object.freeze({ JWT_PATTERN, tokenStore, claimsOf, stateSetter, loadClient, transportName, reconnector });
+  /**
+   * A Socket.IO socket on this server, as both pages open it: retrying for ever with a growing,
+   * jittered delay, sending `getToken()` as it is at each (re)connection. `extra`: more options.
+   */
+  function openSocket(getToken, timeoutMs, extra = {}) {
+    return window.io({
+      path: '/socket.io',
+      auth: (cb) => {
+        const token = getToken();
+        cb(token ? { token } : {});
+      },
+      reconnection: true,
+      reconnectionAttempts: Infinity,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 15000,
+      randomizationFactor: 0.5,
+      timeout: timeoutMs,
+      ...extra,
+    });
+  }
+
+  window.Scoreboard = Object.freeze({ JWT_PATTERN, tokenStore, claimsOf, stateSetter, loadClient, transportName, reconnector, openSocket });
 })();

@@ -226,17 +226,7 @@
   }
 
   function startSocket() {
-    const socket = window.io({
-      path: '/socket.io',
-      // A function, so that each (re)connection sends the token as it is now.
-      auth: (cb) => cb(S.token ? { token: S.token } : {}),
-      reconnection: true,
-      reconnectionAttempts: Infinity,
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 15000,
-      randomizationFactor: 0.5,
-      timeout: REQUEST_TIMEOUT_MS,
-    });
+    const socket = Scoreboard.openSocket(() => S.token, REQUEST_TIMEOUT_MS);
     S.socket = socket;
     socket.on('connect', onConnect);
     socket.on('disconnect', onDisconnect);
