@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import { createApiKeyAuth, type ApiKeyAuth } from './api-keys/api-key-auth.js';
 import { apiKeyAdminRoutes } from './api-keys/api-key-admin-routes.js';
+import { serverScoreRoutes } from './api-keys/server-score-routes.js';
 import { createAuthHooks } from './auth/auth-hooks.js';
 import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
 import { buildServices, startBoards, type AppServices } from './app-services.js';
@@ -171,6 +172,7 @@ async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<vo
   });
   await app.register(boardAdminRoutes, { auth, catalogue: boards.catalogue, reads: boards.reads, moderation: boards.moderation });
   await app.register(apiKeyAdminRoutes, { auth, keys: apiKeys });
+  await app.register(serverScoreRoutes, { auth, keyAuth, scores, submissions: boards.submissions, clientAddress });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
 }
