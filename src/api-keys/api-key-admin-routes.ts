@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import { AppError } from '../errors.js';
+import { ADMIN_SECURITY } from '../http/api-docs.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import type { ApiKeyRecord } from './api-key.js';
 import { ApiKeyData, ApiKeyParams, ApiKeysData, CreateApiKeyBody, CreatedApiKeyData } from './api-key-schemas.js';
@@ -26,8 +27,7 @@ function listed(record: ApiKeyRecord) {
 /** Creating, listing and revoking game-server keys (an admin token, or a key with the admin scope). */
 export const apiKeyAdminRoutes: FastifyPluginAsyncTypebox<ApiKeyAdminRoutesOptions> = async (app, options) => {
   const { auth, keys } = options;
-  const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
-  const admin = { tags: ['admin'], security };
+  const admin = { tags: ['admin'], security: ADMIN_SECURITY };
 
   app.post(
     '/api/v1/admin/api-keys',

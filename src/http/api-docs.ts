@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 
+/** What an admin route accepts: a token with the admin role, or a game-server key with the admin scope. */
+export const ADMIN_SECURITY: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+
 /** `GET /docs`: the OpenAPI document and its browsable UI, from the schemas that validate requests. */
 export async function registerApiDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {

@@ -307,3 +307,35 @@ describe('game-server keys on two instances sharing PostgreSQL and Redis (produc
     assert.equal(row!.n, 2, 'no update was applied after the revocation');
   });
 });
+
+describe('game-server keys in the API docs', () => {
+  it('documents the key routes with their tags and the ApiKey scheme, and the server bodies without a signature', async () => {
+    const t = await createTestApp('embedded');
+    try {
+      const doc = (await t.app.inject({ url: '/docs/json' })).json();
+      assert.equal(doc.components.securitySchemes.apiKeyAuth.type, 'apiKey');
+      const routes: Array<[string, string, string, unknown]> = [
+        ['post', '/api/v1/admin/api-keys', 'admin', [{ bearerAuth: [] }, { apiKeyAuth: [] }]],
+        ['get', '/api/v1/admin/api-keys', 'admin', [{ bearerAuth: [] }, { apiKeyAuth: [] }]],
+        ['delete', '/api/v1/admin/api-keys/{id}', 'admin', [{ bearerAuth: [] }, { apiKeyAuth: [] }]],
+        ['post', '/api/v1/admin/boards', 'admin', [{ bearerAuth: [] }, { apiKeyAuth: [] }]],
+        ['post', '/api/v1/server/scores/update', 'game servers', [{ apiKeyAuth: [] }]],
+        ['post', '/api/v1/server/boards/{boardId}/scores', 'game servers', [{ apiKeyAuth: [] }]],
+      ];
+      for (const [method, path, tag, security] of routes) {
+        const route = doc.paths[path]?.[method];
+        assert.ok(route, `${method} ${path} is documented`);
+        assert.deepEqual(route.tags, [tag]);
+        assert.deepEqual(route.security, security);
+        assert.ok(route.summary);
+      }
+      const update = doc.paths['/api/v1/server/scores/update'].post.requestBody.content['application/json'].schema;
+      assert.deepEqual(update.required, ['userId', 'actionId', 'actionType', 'scoreIncrement', 'timestamp']);
+      const submission = doc.paths['/api/v1/server/boards/{boardId}/scores'].post.requestBody.content['application/json'].schema;
+      assert.deepEqual(submission.required, ['userId', 'actionId', 'score', 'timestamp']);
+      assert.ok(doc.tags.some((tag: { name: string }) => tag.name === 'game servers'));
+    } finally {
+      await t.close();
+    }
+  });
+});
