@@ -151,6 +151,10 @@ for (const { mode, skip } of MODES) {
       const client = t.body();
       assert.equal((await t.post('srv-ann', client)).statusCode, 200);
       assert.equal((await historyRow(client.actionId))!.api_key_id, null);
+      // The server names the player without claims: the name their token wrote stays.
+      assert.equal((await update(key, serverUpdate('srv-ann'))).statusCode, 200);
+      const [user] = await t.backends.sql.query('SELECT username FROM users WHERE id = $1', ['srv-ann']);
+      assert.equal(user!.username, 'Player srv-ann');
       const listed = json(await list(adminJwt())).data.keys.find((listedKey: { id: string }) => listedKey.id === id);
       assert.ok(listed.lastUsedAt, 'the use is recorded');
     });
