@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { ApiKeyService } from './api-keys/api-key-service.js';
 import type { Backends } from './backends.js';
 import { BoardCatalogue, FixedFieldError } from './boards/board-catalogue.js';
 import { ActionBoardFeed } from './boards/board-feed.js';
@@ -32,6 +33,8 @@ export interface AppServices {
   erasure: UserErasure;
   userExports: UserExportService;
   boards: BoardServices;
+  /** Game-server keys. */
+  apiKeys: ApiKeyService;
 }
 
 /** The boards domain: definitions, rankings per period, direct submissions, reads, moderation. */
@@ -114,7 +117,8 @@ export function buildServices(config: Config, backends: Backends, log: FastifyBa
   });
   const erasure = new UserErasure(stores.users, (error) => log.warn({ err: error }, 'forgetting an erased user failed; the next rebuild repairs it'));
   const userExports = new UserExportService({ store: stores, limiter: backends.exportLimiter });
-  const services = { leaderboard, scores, users, players, integrity, accounts, erasure, userExports, boards };
+  const apiKeys = new ApiKeyService({ store: stores.apiKeys, pubsub: backends.pubsub, log });
+  const services = { leaderboard, scores, users, players, integrity, accounts, erasure, userExports, boards, apiKeys };
   wire(services);
   return services;
 }

@@ -1,5 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
+import { createApiKeyAuth, type ApiKeyAuth } from './api-keys/api-key-auth.js';
+import { apiKeyAdminRoutes } from './api-keys/api-key-admin-routes.js';
+import { serverScoreRoutes } from './api-keys/server-score-routes.js';
 import { createAuthHooks } from './auth/auth-hooks.js';
 import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
 import { buildServices, startBoards, type AppServices } from './app-services.js';
@@ -78,10 +81,11 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
     lifecycle.shuttingDown = true;
   });
   const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
-  const auth = createAuthHooks({ verifyToken, provision: (principal) => services.users.ensure(principal) });
+  const keyAuth = createApiKeyAuth({ keys: services.apiKeys, limiter: backends.apiKeyLimiter, metrics });
+  const auth = createAuthHooks({ verifyToken, provision: (principal) => services.users.ensure(principal), adminKey: keyAuth.admin });
   let realtime: RealtimeServer | null = null;
   await app.register(healthRoutes, { mode: config.mode, probes: healthProbes(backends, lifecycle, () => realtime !== null) });
-  await registerRoutes(app, { config, backends, services, auth, metrics });
+  await registerRoutes(app, { config, backends, services, auth, keyAuth, metrics });
   realtime = await attachRealtime({
     app,
     config,
@@ -117,6 +121,8 @@ function startServices(app: FastifyInstance, services: AppServices, config: Conf
   });
   app.addHook('onReady', () => integrity.start());
   app.addHook('onClose', () => integrity.stop());
+  app.addHook('onReady', () => services.apiKeys.start());
+  app.addHook('onClose', () => services.apiKeys.stop());
 }
 
 /** What `/health` reports of each dependency. */
@@ -142,13 +148,14 @@ interface RouteDeps {
   backends: Backends;
   services: AppServices;
   auth: ReturnType<typeof createAuthHooks>;
+  keyAuth: ApiKeyAuth;
   metrics: Metrics;
 }
 
 /** Every route of the API, the metrics and the pages. */
 async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const { config, backends, auth, metrics } = deps;
-  const { leaderboard, scores, players, integrity, accounts, erasure, userExports, boards } = deps.services;
+  const { config, backends, auth, keyAuth, metrics } = deps;
+  const { leaderboard, scores, players, integrity, accounts, erasure, userExports, boards, apiKeys } = deps.services;
   const leaderboardPublic = config.leaderboardPublic;
   await app.register(scoreRoutes, { auth, scores, history: backends.stores.history, players });
   await app.register(leaderboardRoutes, { auth, leaderboard, leaderboardPublic, metrics });
@@ -164,6 +171,8 @@ async function registerRoutes(app: FastifyInstance, deps: RouteDeps): Promise<vo
     leaderboardPublic,
   });
   await app.register(boardAdminRoutes, { auth, catalogue: boards.catalogue, reads: boards.reads, moderation: boards.moderation });
+  await app.register(apiKeyAdminRoutes, { auth, keys: apiKeys });
+  await app.register(serverScoreRoutes, { auth, keyAuth, scores, submissions: boards.submissions, clientAddress });
   await app.register(metricsRoutes, { metrics });
   await app.register(pageRoutes);
 }

@@ -14,6 +14,7 @@ import { BoardStore } from './db/board-store.js';
 import { HistoryStore } from './db/history-store.js';
 import { IntegrityStore } from './db/integrity-store.js';
 import { ScoreStore } from './db/score-store.js';
+import { ApiKeyStore } from './api-keys/api-key-store.js';
 import { UserStore } from './db/user-store.js';
 import type { SqlClient } from './db/sql-client.js';
 import { PgSqlClient } from './db/sql-client-pg.js';
@@ -34,6 +35,8 @@ export interface Stores {
   integrity: IntegrityStore;
   /** Boards, their entries and direct submissions (`global` included). */
   boards: BoardStore;
+  /** Game-server keys. */
+  apiKeys: ApiKeyStore;
 }
 
 /** Every store over one SQL client. */
@@ -44,6 +47,7 @@ export function createStores(sql: SqlClient): Stores {
     history: new HistoryStore(sql),
     integrity: new IntegrityStore(sql),
     boards: new BoardStore(sql),
+    apiKeys: new ApiKeyStore(sql),
   };
 }
 
@@ -65,6 +69,8 @@ export interface Backends {
   ipLimiter: RateLimiter;
   /** Exports per user per hour (`EXPORT_RATE_LIMIT_MAX_REQUESTS`). */
   exportLimiter: RateLimiter;
+  /** Requests per game-server key per window (`API_KEY_RATE_LIMIT_MAX_REQUESTS`). */
+  apiKeyLimiter: RateLimiter;
   /** Messages between instances (the `leaderboard:changed` channel). */
   pubsub: PubSub;
   close(): Promise<void>;
@@ -169,6 +175,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
   const userLimits = limits('rl:user:', config.rateLimit.maxRequests);
   const ipLimits = limits('rl:ip:', config.rateLimit.globalMaxRequests);
   const flaggedLimits = limits('rl:flagged:', config.flaggedMaxRequests);
+  const apiKeyLimits = limits('rl:key:', config.rateLimit.apiKeyMaxRequests);
   const exportLimits: RateLimiterOptions = { points: config.exportMaxPerHour, windowMs: 3_600_000, keyPrefix: 'rl:export:' };
 
   if (!config.redis) {
@@ -185,6 +192,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
       flaggedLimiter: new MemoryRateLimiter(flaggedLimits),
       ipLimiter: new MemoryRateLimiter(ipLimits),
       exportLimiter: new MemoryRateLimiter(exportLimits),
+      apiKeyLimiter: new MemoryRateLimiter(apiKeyLimits),
       pubsub,
       async close() {
         await pubsub.close();
@@ -214,6 +222,7 @@ export async function createBackends(config: Config, log?: FastifyBaseLogger): P
     flaggedLimiter: new RedisRateLimiter({ ...flaggedLimits, redis, redisKeyPrefix: keyPrefix }),
     ipLimiter: new RedisRateLimiter({ ...ipLimits, redis, redisKeyPrefix: keyPrefix }),
     exportLimiter: new RedisRateLimiter({ ...exportLimits, redis, redisKeyPrefix: keyPrefix }),
+    apiKeyLimiter: new RedisRateLimiter({ ...apiKeyLimits, redis, redisKeyPrefix: keyPrefix }),
     pubsub,
     async close() {
       await pubsub.close();

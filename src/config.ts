@@ -45,6 +45,8 @@ export interface Config {
     maxRequests: number;
     /** Per client IP address, per window, over every score-update route. */
     globalMaxRequests: number;
+    /** Per game-server key, per window, over the server routes (`API_KEY_RATE_LIMIT_MAX_REQUESTS`). */
+    apiKeyMaxRequests: number;
   };
   /** Exports of one user's data per hour (the route is heavy; each one streams the whole history). */
   exportMaxPerHour: number;
@@ -402,6 +404,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       windowMs: read.integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
       maxRequests,
       globalMaxRequests: read.integer('RATE_LIMIT_GLOBAL_MAX_REQUESTS', 1000, 1, 1_000_000_000),
+      apiKeyMaxRequests: read.integer('API_KEY_RATE_LIMIT_MAX_REQUESTS', 6000, 1, 1_000_000_000),
     },
     exportMaxPerHour: read.integer('EXPORT_RATE_LIMIT_MAX_REQUESTS', 10, 1, 1_000_000),
     timestampToleranceMs: read.integer('TIMESTAMP_TOLERANCE_MS', 300_000, 1000, 86_400_000),

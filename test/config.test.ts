@@ -16,7 +16,7 @@ describe('configuration', () => {
     assert.equal(config.dataDir, './data');
     assert.equal(config.database, null);
     assert.equal(config.redis, null);
-    assert.deepEqual(config.rateLimit, { windowMs: 60_000, maxRequests: 10, globalMaxRequests: 1000 });
+    assert.deepEqual(config.rateLimit, { windowMs: 60_000, maxRequests: 10, globalMaxRequests: 1000, apiKeyMaxRequests: 6000 });
     assert.equal(config.timestampToleranceMs, 300_000);
     assert.equal(config.leaderboardPublic, true);
     assert.equal(config.broadcastIntervalMs, 100);

@@ -29,7 +29,10 @@ export interface AuthHooks {
 /** Writes the user of a principal on first sight (the users domain's provisioner). */
 export type Provision = (principal: Principal) => Promise<void>;
 
-export function createAuthHooks(options: { verifyToken: TokenVerifier; provision: Provision }): AuthHooks {
+/** Admits an `Authorization: ApiKey` admin (the api-keys domain); false when the request has no such header. */
+export type AdminKeyCheck = (request: FastifyRequest) => Promise<boolean>;
+
+export function createAuthHooks(options: { verifyToken: TokenVerifier; provision: Provision; adminKey?: AdminKeyCheck }): AuthHooks {
   async function authenticate(request: FastifyRequest, required: boolean, provision = true): Promise<void> {
     const header = request.headers.authorization;
     if (header === undefined) {
@@ -50,6 +53,7 @@ export function createAuthHooks(options: { verifyToken: TokenVerifier; provision
     },
     optionalUser: (request) => authenticate(request, false),
     async requireAdmin(request) {
+      if (await options.adminKey?.(request)) return;
       await authenticate(request, true);
       if (!request.principal?.isAdmin) throw forbidden('NOT_ALLOWED', 'This needs the admin role');
     },

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthHooks } from '../auth/auth-hooks.js';
 import { AppError } from '../errors.js';
+import { ADMIN_SECURITY } from '../http/api-docs.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import type { BoardCatalogue } from './board-catalogue.js';
 import { periodJson } from './board-json.js';
@@ -22,7 +23,7 @@ const Definition = Type.Unknown({ description: 'A board definition (DESIGN secti
 /** The admin routes of DESIGN section 11: board definitions and removing one entry. */
 export const boardAdminRoutes: FastifyPluginAsyncTypebox<BoardAdminRoutesOptions> = async (app, options) => {
   const { auth, catalogue, reads, moderation } = options;
-  const admin = { tags: ['admin'], security: [{ bearerAuth: [] }] };
+  const admin = { tags: ['admin'], security: ADMIN_SECURITY };
 
   app.post(
     '/api/v1/admin/boards',

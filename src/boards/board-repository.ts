@@ -36,6 +36,8 @@ export interface BoardSubmission {
   actionId: string;
   ipAddress: string | null;
   userAgent: string | null;
+  /** The game-server key that sent it, for the history row; null for a signed client submission. */
+  apiKeyId?: string | null;
 }
 
 export type SubmissionOutcome =

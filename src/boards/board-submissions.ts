@@ -20,7 +20,16 @@ export interface SubmissionRequest {
   actionId: string;
   score: number;
   timestamp: string;
-  clientSignature: string;
+  /** Absent only when a game-server key vouches for the submission (`SubmissionContext.apiKeyId`). */
+  clientSignature?: string;
+}
+
+/** Where a submission comes from. */
+export interface SubmissionContext {
+  ipAddress: string | null;
+  userAgent: string | null;
+  /** The game-server key that sent it: the key is the proof (no clientSignature checked); the history row names it. */
+  apiKeyId?: string;
 }
 
 export interface SubmissionResult {
@@ -91,7 +100,7 @@ export class BoardSubmissions extends EventEmitter<BoardSubmissionsEvents> {
     });
   }
 
-  async submit(principal: Principal, boardId: string, request: SubmissionRequest, context: { ipAddress: string | null; userAgent: string | null }): Promise<SubmissionResult> {
+  async submit(principal: Principal, boardId: string, request: SubmissionRequest, context: SubmissionContext): Promise<SubmissionResult> {
     const atMs = this.now();
     try {
       return await this.apply(principal, boardId, request, context, atMs);
@@ -104,7 +113,7 @@ export class BoardSubmissions extends EventEmitter<BoardSubmissionsEvents> {
     }
   }
 
-  private async apply(principal: Principal, boardId: string, request: SubmissionRequest, context: { ipAddress: string | null; userAgent: string | null }, atMs: number): Promise<SubmissionResult> {
+  private async apply(principal: Principal, boardId: string, request: SubmissionRequest, context: SubmissionContext, atMs: number): Promise<SubmissionResult> {
     const { options } = this;
     const board = options.catalogue.require(boardId);
     if (!takesSubmissions(board)) {
@@ -112,7 +121,8 @@ export class BoardSubmissions extends EventEmitter<BoardSubmissionsEvents> {
     }
     checkScore(board, request.score);
     checkTimestamp(request.timestamp, atMs, options.timestampToleranceMs);
-    if (!verifySubmission(options.hmacSecretKey, { ...request, boardId }, request.clientSignature)) {
+    const signed = context.apiKeyId !== undefined || (request.clientSignature !== undefined && verifySubmission(options.hmacSecretKey, { ...request, boardId }, request.clientSignature));
+    if (!signed) {
       throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
     }
     if (!isOpenAt(board, atMs)) await this.refuseClosed(principal, board, request.actionId);
@@ -128,6 +138,7 @@ export class BoardSubmissions extends EventEmitter<BoardSubmissionsEvents> {
       actionId: request.actionId,
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
+      apiKeyId: context.apiKeyId ?? null,
       period,
       board,
     });

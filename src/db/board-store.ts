@@ -90,7 +90,7 @@ const APPLY_SUBMISSIONS_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
     AS i(user_id text, board_id text, period_id text, is_desc boolean, op text, score bigint, action_id uuid,
-         ip inet, ua text, username text, email text, provision boolean)
+         ip inet, ua text, username text, email text, provision boolean, api_key text)
 ), provisioned AS (
   ${upsertUsers('SELECT i.user_id AS id, i.username, i.email FROM input i WHERE i.provision')}
   RETURNING u.id, u.username, u.status
@@ -139,9 +139,9 @@ WITH input AS (
   SELECT * FROM changed UNION ALL SELECT * FROM inserted UNION ALL SELECT * FROM kept
 ), hist AS (
   INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after,
-                             ip_address, user_agent, created_at, board_id, period_id, submitted_score)
+                             ip_address, user_agent, created_at, board_id, period_id, submitted_score, api_key_id)
   SELECT e.user_id, e.action_id, 'BOARD_SUBMISSION', 0, e.before, r.score, e.ip, e.ua,
-         date_trunc('milliseconds', clock_timestamp()), e.board_id, e.period_id, e.score
+         date_trunc('milliseconds', clock_timestamp()), e.board_id, e.period_id, e.score, e.api_key
   FROM result r JOIN eligible e ON (e.board_id, e.period_id, e.user_id) = (r.board_id, r.period_id, r.user_id)
 )
 SELECT r.board_id, r.period_id, r.user_id, r.score, e.before, ${ms('r.last_updated')} AS last_updated_ms, r.version,
@@ -367,6 +367,7 @@ export class BoardStore implements BoardRepository {
       username: storableText(s.user?.username ?? null),
       email: storableText(s.user?.email ?? null),
       provision: Boolean(s.user),
+      api_key: s.apiKeyId ?? null,
     }));
     return this.sql.query(APPLY_SUBMISSIONS_SQL, [JSON.stringify(input)], { name: 'apply_submissions' });
   }

@@ -12,6 +12,8 @@ export interface HistoryEntry {
   boardId: string | null;
   periodId: string | null;
   submittedScore: number | null;
+  /** The game-server key that sent it (`Authorization: ApiKey`); null for a signed client request. */
+  apiKeyId: string | null;
   ipAddress: string | null;
   userAgent: string | null;
   createdAt: Date;
@@ -32,7 +34,7 @@ export class HistoryStore {
   async history(userId: string, limit: number, beforeId: number | null): Promise<HistoryEntry[]> {
     const rows = await this.sql.query(
       `SELECT id, action_id, action_type, score_increment, score_before, score_after,
-              host(ip_address) AS ip_address, user_agent, created_at, board_id, period_id, submitted_score
+              host(ip_address) AS ip_address, user_agent, created_at, board_id, period_id, submitted_score, api_key_id
        FROM score_history WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
        ORDER BY id DESC LIMIT $3`,
       [userId, beforeId, limit],
@@ -47,6 +49,7 @@ export class HistoryStore {
       boardId: (row.board_id as string | null) ?? null,
       periodId: (row.period_id as string | null) ?? null,
       submittedScore: (row.submitted_score as number | null) ?? null,
+      apiKeyId: (row.api_key_id as string | null) ?? null,
       ipAddress: (row.ip_address as string | null) ?? null,
       userAgent: (row.user_agent as string | null) ?? null,
       createdAt: row.created_at as Date,
@@ -63,7 +66,7 @@ export class HistoryStore {
   async exportPage(userId: string, page: ExportPage): Promise<(Row & { id: number })[]> {
     return this.sql.query<Row & { id: number }>(
       `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address,
-              user_agent, created_at, board_id, period_id, submitted_score
+              user_agent, created_at, board_id, period_id, submitted_score, api_key_id
        FROM score_history WHERE user_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4`,
       [userId, page.afterId, page.upToId, page.limit],
       { name: 'export-history-page' },

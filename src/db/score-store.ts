@@ -20,6 +20,8 @@ export interface ScoreUpdate {
   minDurationMs: number;
   ipAddress: string | null;
   userAgent: string | null;
+  /** The game-server key that sent the update, for the history row; null for a signed client update. */
+  apiKeyId?: string | null;
   /** The boards besides `global` whose current period this update feeds (its action type is theirs, they are open). */
   boards?: readonly FedBoard[];
 }
@@ -89,7 +91,7 @@ const FOREIGN_KEY_VIOLATION = '23503';
 const APPLY_UPDATES_SQL = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
-    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text, username text, email text, provision boolean, boards jsonb)
+    AS i(user_id text, inc bigint, type text, action_id uuid, ip inet, ua text, username text, email text, provision boolean, boards jsonb, api_key text)
 ), provisioned AS (
   ${upsertUsers('SELECT i.user_id AS id, i.username, i.email FROM input i WHERE i.provision')}
   RETURNING u.id, u.username, u.status
@@ -125,8 +127,8 @@ WITH input AS (
         >= COALESCE(($2::jsonb ->> (SELECT jsonb_object_keys(EXCLUDED.action_last_at) LIMIT 1))::bigint, 0)
   RETURNING s.user_id, s.score, s.last_updated, s.total_actions
 ), hist AS (
-  INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at)
-  SELECT e.user_id, e.action_id, e.type, e.inc, upd.score - e.inc, upd.score, e.ip, e.ua, upd.last_updated
+  INSERT INTO score_history (user_id, action_id, action_type, score_increment, score_before, score_after, ip_address, user_agent, created_at, api_key_id)
+  SELECT e.user_id, e.action_id, e.type, e.inc, upd.score - e.inc, upd.score, e.ip, e.ua, upd.last_updated, e.api_key
   FROM upd JOIN eligible e ON e.user_id = upd.user_id
 ), global_entry AS (
   -- The global board's entry is the scores row itself, mirrored: the same score, time and version.
@@ -314,6 +316,7 @@ export class ScoreStore {
       username: storableText(update.user?.username ?? null),
       email: storableText(update.user?.email ?? null),
       provision: Boolean(update.user),
+      api_key: update.apiKeyId ?? null,
       boards: (update.boards ?? []).map((board) => ({ b: board.boardId, p: board.periodId, d: board.sortOrder === 'desc' })),
     }));
     return this.sql.query(APPLY_UPDATES_SQL, [JSON.stringify(input), JSON.stringify(minDurationMs)], { name: 'apply_updates' });

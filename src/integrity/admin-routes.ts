@@ -4,6 +4,7 @@ import type { AuthHooks } from '../auth/auth-hooks.js';
 import type { IntegrityStore } from '../db/integrity-store.js';
 import { AppError } from '../errors.js';
 import type { IntegrityService } from './integrity-service.js';
+import { ADMIN_SECURITY } from '../http/api-docs.js';
 import { errorResponses, ok } from '../http/envelope.js';
 import { UserIdParams } from '../http/path-params.js';
 import type { AccountStatus } from './account-status.js';
@@ -50,7 +51,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         tags: ['admin'],
         summary: 'Flags raised by the anomaly detectors, newest first',
-        security: [{ bearerAuth: [] }],
+        security: ADMIN_SECURITY,
         querystring: Type.Object({
           userId: Type.Optional(UserIdParams.properties.userId),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
@@ -79,7 +80,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         tags: ['admin'],
         summary: "Score updates applied and refused per second (this instance's traffic), for the dashboard's charts",
-        security: [{ bearerAuth: [] }],
+        security: ADMIN_SECURITY,
         querystring: Type.Object({ seconds: Type.Integer({ minimum: 10, maximum: 600, default: 300 }) }),
         response: { 200: ok(ActivityData), ...errorResponses },
       },
@@ -97,7 +98,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         tags: ['admin'],
         summary: 'Freeze an account: its score updates are refused (403 ACCOUNT_FROZEN) until unfrozen; with hide, it is also off every board',
-        security: [{ bearerAuth: [] }],
+        security: ADMIN_SECURITY,
         params: UserIdParams,
         body: Type.Object(
           {
@@ -125,7 +126,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: {
         tags: ['admin'],
         summary: 'Unfreeze an account',
-        security: [{ bearerAuth: [] }],
+        security: ADMIN_SECURITY,
         params: UserIdParams,
         body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
         response: { 200: ok(StatusData), ...errorResponses },

@@ -149,7 +149,7 @@ export class Metrics {
     (cacheHit ? this.cacheHits : this.cacheMisses).inc();
   }
 
-  rateLimited(scope: 'user' | 'global'): void {
+  rateLimited(scope: 'user' | 'global' | 'key'): void {
     this.rateLimitHits.inc({ scope });
   }
 

@@ -57,6 +57,7 @@ export const HistoryData = Type.Object({
       boardId: Type.Union([Type.String(), Type.Null()], { description: 'A direct board submission: its board (null for score updates)' }),
       periodId: Type.Union([Type.String(), Type.Null()]),
       submittedScore: Type.Union([Type.Integer(), Type.Null()], { description: 'A direct board submission: the score sent' }),
+      apiKeyId: Type.Union([Type.String(), Type.Null()], { description: 'The game-server key that sent it (Authorization: ApiKey); null for a signed client request' }),
       ipAddress: Type.Union([Type.String(), Type.Null()]),
       userAgent: Type.Union([Type.String(), Type.Null()]),
       createdAt: Type.String({ format: 'date-time' }),

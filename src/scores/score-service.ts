@@ -24,12 +24,18 @@ export interface ScoreUpdateRequest {
   actionType: string;
   scoreIncrement: number;
   timestamp: string;
-  clientSignature: string;
+  /** Absent only when a game-server key vouches for the update (`RequestContext.apiKeyId`). */
+  clientSignature?: string;
 }
 
 export interface RequestContext {
   ipAddress: string | null;
   userAgent: string | null;
+  /**
+   * The game-server key that sent the update (`Authorization: ApiKey`): the key is the proof, so no
+   * clientSignature is checked, and the history row names the key.
+   */
+  apiKeyId?: string;
   /** How long the client says the action took (the compatibility API's metadata.duration), ms. */
   claimedDurationMs?: number;
 }
@@ -132,19 +138,20 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
 
   /**
    * Counts the attempt against the user's and the client address's limits. Runs before the body
-   * is even parsed, so every attempt counts, malformed ones included.
+   * is even parsed, so every attempt counts, malformed ones included. A game server's requests all
+   * come from its one address: there `perAddress` is false and the key's own limit stands for it.
    */
-  async admit(principal: Principal, ipAddress: string | null): Promise<void> {
+  async admit(principal: Principal, ipAddress: string | null, limits: { perAddress: boolean } = { perAddress: true }): Promise<void> {
     const flaggedLimiter = this.penalized(principal.userId) ? this.options.flaggedLimiter : undefined;
     const [user, ip, flagged] = await Promise.all([
       this.options.userLimiter.consume(principal.userId),
-      this.options.ipLimiter.consume(ipAddress ?? 'unknown'),
+      limits.perAddress ? this.options.ipLimiter.consume(ipAddress ?? 'unknown') : undefined,
       flaggedLimiter?.consume(principal.userId),
     ]);
     const refused =
       !user.allowed ? { scope: 'user' as const, result: user }
       : flagged && !flagged.allowed ? { scope: 'user' as const, result: flagged }
-      : !ip.allowed ? { scope: 'global' as const, result: ip }
+      : ip && !ip.allowed ? { scope: 'global' as const, result: ip }
       : null;
     this.options.metrics?.fraudCheck('rate_limit', refused === null);
     if (refused) {
@@ -184,11 +191,13 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     const { type, rule } = check('action_type', () => checkActionType(options.actions, request.actionType));
     check('increment', () => checkIncrement(rule, request.scoreIncrement));
     check('timestamp', () => checkTimestamp(request.timestamp, now(), options.timestampToleranceMs));
-    check('signature', () => {
-      if (!verifySignature(options.hmacSecretKey, request, request.clientSignature)) {
-        throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
-      }
-    });
+    if (context.apiKeyId === undefined) {
+      check('signature', () => {
+        if (request.clientSignature === undefined || !verifySignature(options.hmacSecretKey, request, request.clientSignature)) {
+          throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
+        }
+      });
+    }
     const claimed = context.claimedDurationMs;
     if (claimed !== undefined && claimed < rule.minDurationMs) {
       // A refusal: the replay check still comes first.
@@ -214,6 +223,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
       minDurationMs: rule.minDurationMs,
       ipAddress: context.ipAddress,
       userAgent: context.userAgent,
+      apiKeyId: context.apiKeyId ?? null,
       boards: options.boards?.route(type, atMs) ?? [],
     };
     let submitted = update;

@@ -47,7 +47,10 @@ export class UserProvisioner {
    * claims. A caller that writes it itself (the score update's statement) calls `remember` after.
    */
   pending(principal: Principal): UserProfile | null {
-    if (this.seen.get(principal.userId) === claimsOf(principal)) return null;
+    const seen = this.seen.get(principal.userId);
+    if (seen === claimsOf(principal)) return null;
+    // No claims (a player a game server names) never change a row: only a new user needs writing.
+    if (seen !== undefined && principal.username === null && principal.email === null) return null;
     return { id: principal.userId, username: principal.username, email: principal.email };
   }
 

@@ -130,6 +130,7 @@ describe('scoreboard migrate on PostgreSQL', { skip: SKIP_POSTGRES }, () => {
       const { rows } = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
       await client.end();
       assert.deepEqual(rows.map((r) => r.table_name), [
+        'api_keys',
         'board_catalogue',
         'board_entries',
         'boards',

@@ -49,7 +49,7 @@ async function referenceExport(sql: SqlClient, userId: string): Promise<unknown>
   const [score] = await sql.query(`SELECT score, last_updated, total_actions, first_action, last_action, action_last_at FROM scores WHERE user_id = $1`, [userId]);
   const history = await sql.query(
     `SELECT id, action_id, action_type, score_increment, score_before, score_after, host(ip_address) AS ip_address, user_agent, created_at,
-            board_id, period_id, submitted_score
+            board_id, period_id, submitted_score, api_key_id
      FROM score_history WHERE user_id = $1 ORDER BY id`,
     [userId],
   );
