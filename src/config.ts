@@ -35,6 +35,8 @@ export interface Config {
   /** Undefined until resolved: required in production, generated under DATA_DIR in development. */
   jwtSecret: string | undefined;
   hmacSecretKey: string | undefined;
+  /** HMAC_SECRET_KEY_PREVIOUS: also accepted for signatures while game builds move to a new key. */
+  hmacSecretKeyPrevious: string | undefined;
   /** Lifetime of tokens the service itself issues (`scoreboard token`, the development token). */
   jwtExpiry: string;
   /** Longest lifetime a token may have (`exp` - `iat`, or `exp` - now without `iat`). */
@@ -398,6 +400,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     redis,
     jwtSecret: read.secret('JWT_SECRET'),
     hmacSecretKey: read.secret('HMAC_SECRET_KEY'),
+    hmacSecretKeyPrevious: read.secret('HMAC_SECRET_KEY_PREVIOUS'),
     jwtExpiry,
     jwtMaxAgeSec,
     rateLimit: {

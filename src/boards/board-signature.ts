@@ -25,3 +25,8 @@ export function verifySubmission(key: string, fields: SignedSubmission, signatur
   if (!HEX_SIGNATURE.test(signature) || fields.timestamp.includes('|')) return false;
   return timingSafeEqual(digest(key, fields), Buffer.from(signature, 'hex'));
 }
+
+/** `verifySubmission` under the current key or, during a rotation, the previous one. */
+export function verifySubmissionWithKeys(keys: { current: string; previous?: string | undefined }, fields: SignedSubmission, signature: string): boolean {
+  return verifySubmission(keys.current, fields, signature) || (keys.previous !== undefined && verifySubmission(keys.previous, fields, signature));
+}

@@ -12,7 +12,7 @@ import { periodJson, type PeriodJson } from './board-json.js';
 import type { Period } from './board-periods.js';
 import type { BoardRankings } from './board-rankings.js';
 import type { BoardRepository, BoardSubmission, SubmissionOutcome } from './board-repository.js';
-import { verifySubmission } from './board-signature.js';
+import { verifySubmissionWithKeys } from './board-signature.js';
 import { isOpenAt, takesSubmissions, type Board } from './board.js';
 
 /** The body of POST /api/v1/boards/:boardId/scores. */
@@ -65,6 +65,8 @@ export interface BoardSubmissionsOptions {
   /** For a closed board's answer, whose checks come after replay and frozen (DESIGN section 11). */
   lookups: { appliedAction(actionId: string): Promise<AppliedAction | null>; isFrozen(userId: string): Promise<boolean> };
   hmacSecretKey: string;
+  /** Also accepted while game builds move to `hmacSecretKey` (HMAC_SECRET_KEY_PREVIOUS). */
+  hmacSecretKeyPrevious?: string;
   timestampToleranceMs: number;
   log: FastifyBaseLogger;
   now?: () => number;
@@ -121,7 +123,7 @@ export class BoardSubmissions extends EventEmitter<BoardSubmissionsEvents> {
     }
     checkScore(board, request.score);
     checkTimestamp(request.timestamp, atMs, options.timestampToleranceMs);
-    const signed = context.apiKeyId !== undefined || (request.clientSignature !== undefined && verifySubmission(options.hmacSecretKey, { ...request, boardId }, request.clientSignature));
+    const signed = context.apiKeyId !== undefined || (request.clientSignature !== undefined && verifySubmissionWithKeys({ current: options.hmacSecretKey, previous: options.hmacSecretKeyPrevious }, { ...request, boardId }, request.clientSignature));
     if (!signed) {
       throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
     }

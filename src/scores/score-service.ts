@@ -16,7 +16,7 @@ import type { UserProvisioner } from '../users/user-provisioner.js';
 import type { ActionCatalogue } from './action-catalogue.js';
 import { checkActionType, checkIncrement, checkTimestamp } from './score-rules.js';
 import { userCacheKey } from './player-lookup.js';
-import { verifySignature } from './signature.js';
+import { verifySignatureWithKeys } from './signature.js';
 
 /** A score update as the client sends it (the body of POST /api/v1/scores/update). */
 export interface ScoreUpdateRequest {
@@ -65,6 +65,8 @@ export interface ScoreServiceOptions {
   actions: ActionCatalogue;
   timestampToleranceMs: number;
   hmacSecretKey: string;
+  /** Also accepted while game builds move to `hmacSecretKey` (HMAC_SECRET_KEY_PREVIOUS). */
+  hmacSecretKeyPrevious?: string;
   store: ScoreStore;
   leaderboard: LeaderboardService;
   users: UserProvisioner;
@@ -193,7 +195,7 @@ export class ScoreService extends EventEmitter<ScoreServiceEvents> {
     check('timestamp', () => checkTimestamp(request.timestamp, now(), options.timestampToleranceMs));
     if (context.apiKeyId === undefined) {
       check('signature', () => {
-        if (request.clientSignature === undefined || !verifySignature(options.hmacSecretKey, request, request.clientSignature)) {
+        if (request.clientSignature === undefined || !verifySignatureWithKeys({ current: options.hmacSecretKey, previous: options.hmacSecretKeyPrevious }, request, request.clientSignature)) {
           throw forbidden('INVALID_SIGNATURE', 'clientSignature does not match the request');
         }
       });

@@ -27,3 +27,8 @@ export function verifySignature(key: string, fields: SignedFields, signature: st
   if (!HEX_SIGNATURE.test(signature)) return false;
   return timingSafeEqual(digest(key, fields), Buffer.from(signature, 'hex'));
 }
+
+/** `verifySignature` under the current key or, during a rotation, the previous one. */
+export function verifySignatureWithKeys(keys: { current: string; previous?: string | undefined }, fields: SignedFields, signature: string): boolean {
+  return verifySignature(keys.current, fields, signature) || (keys.previous !== undefined && verifySignature(keys.previous, fields, signature));
+}
