@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import { createAuthHooks } from './auth/auth-hooks.js';
-import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
+import { tokenVerifierFor } from './auth/jwt.js';
 import { buildServices, startBoards, type AppServices } from './app-services.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
@@ -77,7 +77,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   app.addHook('preClose', async () => {
     lifecycle.shuttingDown = true;
   });
-  const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
+  const verifyToken = tokenVerifierFor(config);
   const auth = createAuthHooks({ verifyToken, provision: (principal) => services.users.ensure(principal) });
   let realtime: RealtimeServer | null = null;
   await app.register(healthRoutes, { mode: config.mode, probes: healthProbes(backends, lifecycle, () => realtime !== null) });
