@@ -57,10 +57,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         break;
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (code !== 'FAST_JWT_INVALID_SIGNATURE') throw unauthorized(fastJwtReason(code), 'The token is malformed');
+        if (code !== 'FAST_JWT_INVALID_SIGNATURE') throw signatureRefusal(fastJwtReason(code));
       }
     }
-    if (!claims) throw unauthorized('BAD_SIGNATURE', 'The token\'s signature does not verify');
+    if (!claims) throw signatureRefusal('BAD_SIGNATURE');
     return accept(claims);
   };
 
@@ -73,7 +73,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw new AppError('SERVICE_UNAVAILABLE', 'The keys to verify the token cannot be fetched now; try again shortly', { retryAfterSec: 5, cause: error });
       }
       if (error instanceof joseErrors.JWKSMultipleMatchingKeys) payload = await verifyWithEachKey(token, error, keys);
-      else throw unauthorized(joseReason(error), joseReason(error) === 'TOKEN_MALFORMED' ? 'The token is malformed' : 'The token\'s signature does not verify');
+      else throw signatureRefusal(joseReason(error));
     }
     return accept(parsePayload(payload));
   };
@@ -109,7 +109,11 @@ async function verifyWithEachKey(token: string, candidates: AsyncIterable<Parame
       // The next candidate.
     }
   }
-  throw unauthorized('BAD_SIGNATURE', 'The token\'s signature does not verify');
+  throw signatureRefusal('BAD_SIGNATURE');
+}
+
+function signatureRefusal(reason: 'BAD_SIGNATURE' | 'TOKEN_MALFORMED'): AppError {
+  return unauthorized(reason, reason === 'TOKEN_MALFORMED' ? 'The token is malformed' : 'The token\'s signature does not verify');
 }
 
 function parsePayload(payload: Uint8Array): Record<string, unknown> {
@@ -123,11 +127,11 @@ function parsePayload(payload: Uint8Array): Record<string, unknown> {
   return claims as Record<string, unknown>;
 }
 
-function fastJwtReason(code: string | undefined): UnauthorizedReason {
+function fastJwtReason(code: string | undefined): 'BAD_SIGNATURE' | 'TOKEN_MALFORMED' {
   return code === 'FAST_JWT_INVALID_ALGORITHM' || code === 'FAST_JWT_MISSING_SIGNATURE' ? 'BAD_SIGNATURE' : 'TOKEN_MALFORMED';
 }
 
-function joseReason(error: unknown): UnauthorizedReason {
+function joseReason(error: unknown): 'BAD_SIGNATURE' | 'TOKEN_MALFORMED' {
   const code = (error as { code?: string }).code;
   return code === 'ERR_JWS_INVALID' || code === 'ERR_JWT_INVALID' ? 'TOKEN_MALFORMED' : 'BAD_SIGNATURE';
 }
