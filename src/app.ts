@@ -4,7 +4,7 @@ import { createApiKeyAuth, type ApiKeyAuth } from './api-keys/api-key-auth.js';
 import { apiKeyAdminRoutes } from './api-keys/api-key-admin-routes.js';
 import { serverScoreRoutes } from './api-keys/server-score-routes.js';
 import { createAuthHooks } from './auth/auth-hooks.js';
-import { CLOCK_TOLERANCE_SEC, createTokenVerifier } from './auth/jwt.js';
+import { tokenVerifierFor } from './auth/jwt.js';
 import { buildServices, startBoards, type AppServices } from './app-services.js';
 import type { Backends } from './backends.js';
 import type { Config } from './config.js';
@@ -80,7 +80,7 @@ export async function buildApp(config: Config, backends: Backends, options: Buil
   app.addHook('preClose', async () => {
     lifecycle.shuttingDown = true;
   });
-  const verifyToken = createTokenVerifier(config.jwtSecret, { maxAgeSec: config.jwtMaxAgeSec, clockToleranceSec: CLOCK_TOLERANCE_SEC });
+  const verifyToken = tokenVerifierFor(config);
   const keyAuth = createApiKeyAuth({ keys: services.apiKeys, limiter: backends.apiKeyLimiter, metrics });
   const auth = createAuthHooks({ verifyToken, provision: (principal) => services.users.ensure(principal), adminKey: keyAuth.admin });
   let realtime: RealtimeServer | null = null;

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_THRESHOLDS, type AnomalyThresholds } from './integrity/anomaly-detectors.js';
 import { parseBoardsFile } from './boards/board-file.js';
 import type { BoardDefinition } from './boards/board.js';
+import { DEFAULT_CLAIM_NAMES, type ClaimNames } from './auth/principal.js';
+import { publicKeyAlgorithm } from './auth/token-keys.js';
 import { actionNamesOf, DEFAULT_ACTIONS, parseActionCatalogue, type ActionCatalogue } from './scores/action-catalogue.js';
 
 export type Mode = 'embedded' | 'production';
@@ -34,9 +36,13 @@ export interface Config {
   redis: RedisConfig | null;
   /** Undefined until resolved: required in production, generated under DATA_DIR in development. */
   jwtSecret: string | undefined;
+  /** JWT_SECRET_PREVIOUS: still accepted for HS256 while tokens signed with it live (a rotation). */
+  jwtSecretPrevious: string | undefined;
   hmacSecretKey: string | undefined;
   /** HMAC_SECRET_KEY_PREVIOUS: also accepted for signatures while game builds move to a new key. */
   hmacSecretKeyPrevious: string | undefined;
+  /** Tokens from an identity provider, and what every token is checked and read for (`JWT_*`). */
+  tokens: TokenConfig;
   /** Lifetime of tokens the service itself issues (`scoreboard token`, the development token). */
   jwtExpiry: string;
   /** Longest lifetime a token may have (`exp` - `iat`, or `exp` - now without `iat`). */
@@ -92,6 +98,20 @@ export interface Config {
     /** A socket whose unsent output passes this is disconnected (a client that stopped reading). */
     maxBufferedBytes: number;
   };
+}
+
+export interface TokenConfig {
+  /** JWT_JWKS_URL: the provider's JWKS document (RS256, ES256, EdDSA tokens). */
+  jwksUrl: string | null;
+  /** JWT_PUBLIC_KEY_FILE: one PEM public key instead; its type sets the one algorithm accepted. */
+  publicKey: { file: string; pem: string } | null;
+  /** JWT_ISSUER / JWT_AUDIENCE: checked on every token when set. */
+  issuer: string | null;
+  audience: string | null;
+  /** JWT_CLOCK_TOLERANCE_SEC: clock difference allowed between a token's issuer and this server. */
+  clockToleranceSec: number;
+  /** JWT_USER_ID_CLAIM, JWT_USERNAME_CLAIM, JWT_ADMIN_CLAIM. */
+  claims: ClaimNames;
 }
 
 /** One or more bad settings; `problems` names each, and the message lists them all. */
@@ -273,6 +293,72 @@ export function parseDurationSec(raw: string): number | undefined {
   return seconds > 0 ? seconds : undefined;
 }
 
+/** A comma-separated list of claim names (`userId,sub`), tried in order. */
+function claimNames(read: EnvReader, name: string, fallback: readonly string[]): readonly string[] {
+  const raw = read.text(name);
+  if (raw === undefined) return fallback;
+  const names = raw.split(',').map((part) => part.trim());
+  if (names.some((claim) => !/^[\x21-\x7e]{1,128}$/.test(claim))) {
+    read.problem(`${name} must be claim names separated by commas (printable, no spaces), got "${raw}"`);
+    return fallback;
+  }
+  return names;
+}
+
+function jwksUrl(read: EnvReader): string | null {
+  const raw = read.text('JWT_JWKS_URL');
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    read.problem(`JWT_JWKS_URL must be an https URL, got "${raw}"`);
+    return null;
+  }
+  // Plain http only to this machine: keys fetched in the clear could be swapped on the way.
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    read.problem(`JWT_JWKS_URL must be an https URL (http only for localhost), got "${displayUrl(raw)}"`);
+    return null;
+  }
+  return url.toString();
+}
+
+function publicKeyFile(read: EnvReader): TokenConfig['publicKey'] {
+  const file = read.text('JWT_PUBLIC_KEY_FILE');
+  if (!file) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    read.problem(`JWT_PUBLIC_KEY_FILE: cannot read ${file}: ${(error as Error).message}`);
+    return null;
+  }
+  const key = publicKeyAlgorithm(pem);
+  if ('problem' in key) {
+    read.problem(`JWT_PUBLIC_KEY_FILE (${file}) ${key.problem}`);
+    return null;
+  }
+  return { file, pem };
+}
+
+function tokenConfig(read: EnvReader): TokenConfig {
+  const config: TokenConfig = {
+    jwksUrl: jwksUrl(read),
+    publicKey: publicKeyFile(read),
+    issuer: read.text('JWT_ISSUER') ?? null,
+    audience: read.text('JWT_AUDIENCE') ?? null,
+    clockToleranceSec: read.integer('JWT_CLOCK_TOLERANCE_SEC', 30, 0, 600),
+    claims: {
+      userId: claimNames(read, 'JWT_USER_ID_CLAIM', DEFAULT_CLAIM_NAMES.userId),
+      username: claimNames(read, 'JWT_USERNAME_CLAIM', DEFAULT_CLAIM_NAMES.username),
+      roles: claimNames(read, 'JWT_ADMIN_CLAIM', DEFAULT_CLAIM_NAMES.roles),
+    },
+  };
+  if (read.text('JWT_JWKS_URL') && read.text('JWT_PUBLIC_KEY_FILE')) read.problem('JWT_JWKS_URL and JWT_PUBLIC_KEY_FILE are exclusive: set one');
+  return config;
+}
+
 function databaseConfig(read: EnvReader): DatabaseConfig | null {
   const poolSize = read.integer('DB_POOL_SIZE', 20, 1, 1000);
   const url = read.text('DATABASE_URL');
@@ -399,10 +485,12 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
     database,
     redis,
     jwtSecret: read.secret('JWT_SECRET'),
+    jwtSecretPrevious: read.secret('JWT_SECRET_PREVIOUS'),
     hmacSecretKey: read.secret('HMAC_SECRET_KEY'),
     hmacSecretKeyPrevious: read.secret('HMAC_SECRET_KEY_PREVIOUS'),
     jwtExpiry,
     jwtMaxAgeSec,
+    tokens: tokenConfig(read),
     rateLimit: {
       windowMs: read.integer('RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
       maxRequests,
@@ -436,6 +524,7 @@ export function loadConfig(env: Env = process.env, options: LoadConfigOptions = 
       maxBufferedBytes: read.integer('SOCKET_MAX_BUFFERED_BYTES', 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024),
     },
   };
+  if (env.JWT_SECRET_PREVIOUS && !env.JWT_SECRET) read.problem('JWT_SECRET_PREVIOUS is the secret being rotated out: it needs JWT_SECRET, the new one');
   if (nodeEnv === 'production' && options.requireSecrets !== false) {
     const missing = (['JWT_SECRET', 'HMAC_SECRET_KEY'] as const).filter((name) => !env[name]);
     if (missing.length > 0) read.problem(`${missing.join(' and ')} must be set (at least 32 bytes each) when NODE_ENV=production`);

@@ -25,6 +25,20 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 /** `details.reason` values of a 403 FORBIDDEN. */
 export type ForbiddenReason = 'INVALID_SIGNATURE' | 'TOO_FAST' | 'ACCOUNT_FROZEN' | 'BOARD_CLOSED' | 'NOT_ALLOWED';
 
+/**
+ * `details.reason` values of a 401 UNAUTHORIZED: which check a token failed, never what was expected
+ * (no issuer, audience or key material). MISSING_CLAIM also names the claim in `details.claim`.
+ */
+export type UnauthorizedReason =
+  | 'TOKEN_MISSING'
+  | 'TOKEN_MALFORMED'
+  | 'TOKEN_EXPIRED'
+  | 'TOKEN_NOT_YET_VALID'
+  | 'BAD_SIGNATURE'
+  | 'WRONG_ISSUER'
+  | 'WRONG_AUDIENCE'
+  | 'MISSING_CLAIM';
+
 export interface AppErrorOptions {
   details?: Record<string, unknown>;
   /** Seconds, sent as the `Retry-After` header (429, 503). */
@@ -51,6 +65,10 @@ export class AppError extends Error {
 
 export function forbidden(reason: ForbiddenReason, message: string, details: Record<string, unknown> = {}): AppError {
   return new AppError('FORBIDDEN', message, { details: { reason, ...details } });
+}
+
+export function unauthorized(reason: UnauthorizedReason, message: string, details: Record<string, unknown> = {}): AppError {
+  return new AppError('UNAUTHORIZED', message, { details: { reason, ...details } });
 }
 
 export function isAppError(error: unknown): error is AppError {

@@ -133,7 +133,7 @@ export async function startServer(baseConfig: Config): Promise<RunningServer> {
     app.log.warn({ generated: secrets.generated, file: secrets.file ?? 'memory only' }, 'development secrets generated');
   }
   if (config.nodeEnv !== 'production') {
-    const token = createTokenSigner(config.jwtSecret!, config.jwtExpiry)({ userId: 'dev-player', username: 'Dev Player' });
+    const token = createTokenSigner(config.jwtSecret!, config.jwtExpiry, config.tokens)({ userId: 'dev-player', username: 'Dev Player' });
     process.stdout.write(
       `\n  Scoreboard (${config.mode} mode) on ${url}\n  Live leaderboard: ${url}/\n` +
         `  Development token for user "dev-player" (valid ${config.jwtExpiry}):\n  ${token}\n\n`,

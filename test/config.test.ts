@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,16 @@ describe('configuration', () => {
     ['ACTIONS_CONFIG', { ACTIONS_CONFIG: '/nonexistent/actions.json' }],
     ['DB_POOL_SIZE', { DB_POOL_SIZE: '0' }],
     ['BROADCAST_INTERVAL_MS', { BROADCAST_INTERVAL_MS: 'fast' }],
+    ['JWT_JWKS_URL', { JWT_JWKS_URL: 'not a url' }],
+    ['JWT_JWKS_URL', { JWT_JWKS_URL: 'http://id.studio.example/jwks.json' }],
+    ['JWT_PUBLIC_KEY_FILE', { JWT_PUBLIC_KEY_FILE: '/nonexistent/key.pem' }],
+    ['JWT_CLOCK_TOLERANCE_SEC', { JWT_CLOCK_TOLERANCE_SEC: '-5' }],
+    ['JWT_CLOCK_TOLERANCE_SEC', { JWT_CLOCK_TOLERANCE_SEC: '3600' }],
+    ['JWT_USER_ID_CLAIM', { JWT_USER_ID_CLAIM: 'user id' }],
+    ['JWT_USERNAME_CLAIM', { JWT_USERNAME_CLAIM: 'name,,nick' }],
+    ['JWT_ADMIN_CLAIM', { JWT_ADMIN_CLAIM: ',' }],
+    ['JWT_SECRET_PREVIOUS', { JWT_SECRET_PREVIOUS: 'short' }],
+    ['JWT_SECRET_PREVIOUS', { JWT_SECRET_PREVIOUS: SECRET }],
   ];
   for (const [name, env] of bad) {
     it(`refuses a bad ${name} with a message naming it (${JSON.stringify(env)})`, () => {
@@ -81,6 +92,57 @@ describe('configuration', () => {
         return true;
       },
     );
+  });
+
+  it('reads the identity provider settings, with the documented defaults', () => {
+    const defaults = loadConfig({});
+    assert.deepEqual(defaults.tokens, {
+      jwksUrl: null,
+      publicKey: null,
+      issuer: null,
+      audience: null,
+      clockToleranceSec: 30,
+      claims: { userId: ['userId', 'sub'], username: ['username', 'name'], roles: ['role', 'roles'] },
+    });
+    assert.equal(defaults.jwtSecretPrevious, undefined);
+    const set = loadConfig({
+      JWT_SECRET: SECRET,
+      JWT_SECRET_PREVIOUS: 'y'.repeat(32),
+      JWT_JWKS_URL: 'https://id.studio.example/.well-known/jwks.json',
+      JWT_ISSUER: 'https://id.studio.example/',
+      JWT_AUDIENCE: 'scoreboard',
+      JWT_CLOCK_TOLERANCE_SEC: '5',
+      JWT_USER_ID_CLAIM: 'sub',
+      JWT_USERNAME_CLAIM: 'preferred_username, name',
+      JWT_ADMIN_CLAIM: 'realm_access.roles',
+    });
+    assert.equal(set.jwtSecretPrevious, 'y'.repeat(32));
+    assert.deepEqual(set.tokens, {
+      jwksUrl: 'https://id.studio.example/.well-known/jwks.json',
+      publicKey: null,
+      issuer: 'https://id.studio.example/',
+      audience: 'scoreboard',
+      clockToleranceSec: 5,
+      claims: { userId: ['sub'], username: ['preferred_username', 'name'], roles: ['realm_access.roles'] },
+    });
+    // Plain http only to this machine (a local JWKS for development).
+    assert.equal(loadConfig({ JWT_JWKS_URL: 'http://127.0.0.1:8081/jwks.json' }).tokens.jwksUrl, 'http://127.0.0.1:8081/jwks.json');
+  });
+
+  it('reads JWT_PUBLIC_KEY_FILE and refuses a private key, another curve, or both key sources at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-keys-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const pair = generateKeyPairSync('ed25519');
+    const publicFile = write('public.pem', pair.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    assert.equal(loadConfig({ JWT_PUBLIC_KEY_FILE: publicFile }).tokens.publicKey?.file, publicFile);
+    const privateFile = write('private.pem', pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    assert.throws(() => loadConfig({ JWT_PUBLIC_KEY_FILE: privateFile }), /JWT_PUBLIC_KEY_FILE .* must hold a public key, not a private one/);
+    const p384 = write('p384.pem', generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    assert.throws(() => loadConfig({ JWT_PUBLIC_KEY_FILE: p384 }), /JWT_PUBLIC_KEY_FILE .* holds a ec \(secp384r1\) key/);
+    assert.throws(() => loadConfig({ JWT_PUBLIC_KEY_FILE: publicFile, JWT_JWKS_URL: 'https://id.studio.example/jwks.json' }), /JWT_JWKS_URL and JWT_PUBLIC_KEY_FILE are exclusive/);
   });
 
   it('caps token lifetimes: JWT_MAX_AGE (7 days) bounds JWT_EXPIRY', () => {

@@ -30,6 +30,8 @@
   const USER_ID_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
   const NOT_ACCEPTED = 'The token was not accepted: it is malformed, expired, or signed with another secret.';
+  /** The server's words for a refused token (its `details.reason` says which check failed), else the generic line. */
+  const notAccepted = (error) => (error && error.details && typeof error.details.reason === 'string' && error.message ? `The token was not accepted: ${error.message} (${error.details.reason}).` : NOT_ACCEPTED);
   const NOT_ADMIN = 'This token is valid but does not carry the admin role. Sign in with an admin token (for example from "scoreboard token --user ID --admin").';
 
   /** The anomaly detectors' reasons, in words. */
@@ -184,7 +186,7 @@
     const result = await api(path, options);
     if (started !== session) return { ...result, stale: true };
     if (!result.ok && (result.status === 401 || isNotAllowed(result))) {
-      signOut(result.status === 401 ? `Signed out: ${NOT_ACCEPTED}` : `Signed out: ${NOT_ADMIN}`, 'error');
+      signOut(result.status === 401 ? `Signed out: ${notAccepted(result.error)}` : `Signed out: ${NOT_ADMIN}`, 'error');
       return { ...result, stale: true };
     }
     return { ...result, stale: false };
@@ -1022,7 +1024,8 @@
 
   // ---------------------------------------------------------------- sign in and out
   function showSignedIn(claims) {
-    const name = typeof claims.username === 'string' ? claims.username : typeof claims.userId === 'string' ? claims.userId : typeof claims.sub === 'string' ? claims.sub : 'admin';
+    // Only a label: whether the token is an admin's is the server's answer (signIn), never read here.
+    const name = ['username', 'name', 'userId', 'sub'].map((claim) => claims[claim]).find((value) => typeof value === 'string') || 'admin';
     el.who.textContent = `Signed in as ${name}`;
     el.who.title = typeof claims.exp === 'number' ? `Token expires ${dateTimeFormat.format(new Date(claims.exp * 1000))}` : '';
     el.who.hidden = false;
@@ -1050,7 +1053,7 @@
     if (attempt !== session) return;
     el.signinSubmit.disabled = false;
     if (!result.ok) {
-      const reason = result.status === 401 ? NOT_ACCEPTED : isNotAllowed(result) ? NOT_ADMIN : `Could not sign in: ${messageOf(result.error)}.`;
+      const reason = result.status === 401 ? notAccepted(result.error) : isNotAllowed(result) ? NOT_ADMIN : `Could not sign in: ${messageOf(result.error)}.`;
       el.signinError.textContent = reason;
       // A stored token the server refused is dropped; one that could not be checked is kept for a retry.
       if (restoring && result.status !== 0) storeToken(null);

@@ -44,7 +44,9 @@
       return;
     }
     const userId = typeof claims.userId === 'string' ? claims.userId : typeof claims.sub === 'string' ? claims.sub : null;
-    S.me = { userId, username: typeof claims.username === 'string' ? claims.username : null, rank: null, score: null };
+    // An identity provider's token names the player in `name` rather than `username`.
+    const username = [claims.username, claims.name].find((value) => typeof value === 'string') || null;
+    S.me = { userId, username, rank: null, score: null };
     el.meName.textContent = S.me.username || S.me.userId || 'Player';
     el.me.hidden = false;
     render();

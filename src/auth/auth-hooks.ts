@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { AppError, forbidden } from '../errors.js';
+import { forbidden, unauthorized } from '../errors.js';
 import { bearerToken, type TokenVerifier } from './jwt.js';
 import type { Principal } from './principal.js';
 
@@ -36,12 +36,14 @@ export function createAuthHooks(options: { verifyToken: TokenVerifier; provision
   async function authenticate(request: FastifyRequest, required: boolean, provision = true): Promise<void> {
     const header = request.headers.authorization;
     if (header === undefined) {
-      if (required) throw new AppError('UNAUTHORIZED', 'Authorization: Bearer <token> is required');
+      if (required) throw unauthorized('TOKEN_MISSING', 'Authorization: Bearer <token> is required');
       return;
     }
     const token = bearerToken(header);
-    if (!token) throw new AppError('UNAUTHORIZED', 'The Authorization header must be "Bearer <token>"');
-    const principal = options.verifyToken(token);
+    if (!token) throw unauthorized('TOKEN_MALFORMED', 'The Authorization header must be "Bearer <token>"');
+    const verified = options.verifyToken(token);
+    // HS256 answers at once: no await (a microtask) unless the token needed the key set.
+    const principal = verified instanceof Promise ? await verified : verified;
     if (provision) await options.provision(principal);
     request.principal = principal;
   }
@@ -62,7 +64,7 @@ export function createAuthHooks(options: { verifyToken: TokenVerifier; provision
 
 /** The authenticated principal; only call on routes guarded by an auth hook. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new AppError('UNAUTHORIZED', 'Authentication is required');
+  if (!request.principal) throw unauthorized('TOKEN_MISSING', 'Authentication is required');
   return request.principal;
 }
 

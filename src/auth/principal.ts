@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { unauthorized } from '../errors.js';
 import { isUserId } from '../user-id.js';
 
 /** Who is calling, as their verified token says. */
@@ -9,7 +9,6 @@ export interface Principal {
   roles: readonly string[];
   isAdmin: boolean;
 }
-
 
 const USERNAME_MAX_LENGTH = 64;
 const EMAIL_MAX_LENGTH = 254;
@@ -30,19 +29,63 @@ export function cleanText(value: unknown, maxLength: number): string | null {
   return cleaned === '' ? null : cleaned;
 }
 
-/** Reads a principal from verified claims; a token without a usable `userId`/`sub` is refused. */
-export function principalFromClaims(claims: Record<string, unknown>): Principal {
-  const rawId = claims.userId ?? claims.sub;
+/** Which claims carry what: each list is tried in order, the first claim present wins. */
+export interface ClaimNames {
+  /** JWT_USER_ID_CLAIM. @default ['userId', 'sub'] */
+  userId: readonly string[];
+  /** JWT_USERNAME_CLAIM. @default ['username', 'name'] */
+  username: readonly string[];
+  /** JWT_ADMIN_CLAIM: claims whose string value, or array, names the roles. @default ['role', 'roles'] */
+  roles: readonly string[];
+}
+
+export const DEFAULT_CLAIM_NAMES: ClaimNames = Object.freeze({
+  userId: ['userId', 'sub'],
+  username: ['username', 'name'],
+  roles: ['role', 'roles'],
+});
+
+/**
+ * A claim's value: the claim of that exact name, else, for a dotted name, the path through nested
+ * objects (`realm_access.roles`). Exact names first, since namespaced claims
+ * (`https://studio.example/roles`) hold dots too.
+ */
+export function claimValue(claims: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  if (!name.includes('.')) return undefined;
+  let value: unknown = claims;
+  for (const part of name.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function firstClaim(claims: Record<string, unknown>, names: readonly string[]): unknown {
+  for (const name of names) {
+    const value = claimValue(claims, name);
+    if (value !== undefined && value !== null) return value;
+  }
+  return undefined;
+}
+
+/** Reads a principal from verified claims; a token without a usable user id is refused (MISSING_CLAIM). */
+export function principalFromClaims(claims: Record<string, unknown>, names: ClaimNames = DEFAULT_CLAIM_NAMES): Principal {
+  const rawId = firstClaim(claims, names.userId);
   const userId = typeof rawId === 'number' && Number.isSafeInteger(rawId) ? String(rawId) : rawId;
   if (!isUserId(userId)) {
-    throw new AppError('UNAUTHORIZED', 'The token has no valid userId or sub claim');
+    const claim = names.userId.join(' or ');
+    throw unauthorized('MISSING_CLAIM', `The token has no valid ${claim} claim`, { claim });
   }
   const roles: string[] = [];
-  if (typeof claims.role === 'string') roles.push(claims.role);
-  if (Array.isArray(claims.roles)) roles.push(...claims.roles.filter((role): role is string => typeof role === 'string'));
+  for (const name of names.roles) {
+    const value = claimValue(claims, name);
+    if (typeof value === 'string') roles.push(value);
+    else if (Array.isArray(value)) roles.push(...value.filter((role): role is string => typeof role === 'string'));
+  }
   return {
     userId,
-    username: cleanText(claims.username ?? claims.name, USERNAME_MAX_LENGTH),
+    username: cleanText(firstClaim(claims, names.username), USERNAME_MAX_LENGTH),
     email: cleanText(claims.email, EMAIL_MAX_LENGTH),
     roles,
     isAdmin: roles.includes('admin'),

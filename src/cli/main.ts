@@ -93,7 +93,7 @@ function token(args: string[]): void {
   if (values.expires !== undefined && parseDurationSec(values.expires)! > config.jwtMaxAgeSec) {
     fail(`--expires ${values.expires} is longer than JWT_MAX_AGE (${config.jwtMaxAgeSec} s): the server would refuse the token`);
   }
-  const sign = createTokenSigner(config.jwtSecret!, config.jwtExpiry);
+  const sign = createTokenSigner(config.jwtSecret!, config.jwtExpiry, config.tokens);
   const claims = {
     userId: values.user,
     username: values.username ?? values.user,

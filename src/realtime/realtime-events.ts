@@ -72,7 +72,8 @@ export interface ServerToClientEvents {
   'suspicious:flagged': (payload: { id: number; userId: string; reason: string; details: Record<string, unknown>; createdAt: string; frozen: boolean }) => void;
 }
 
-export type AuthenticateAck = (result: { ok: true; userId: string } | { ok: false; error: string }) => void;
+/** A refusal's `reason` (and `claim`) are those of the HTTP 401's `details` (TOKEN_EXPIRED, …). */
+export type AuthenticateAck = (result: { ok: true; userId: string } | { ok: false; error: string; reason?: string; claim?: string }) => void;
 
 export interface ClientToServerEvents {
   authenticate: (payload: { token?: unknown } | undefined, ack?: AuthenticateAck) => void;

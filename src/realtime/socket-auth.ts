@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { TokenVerifier } from '../auth/jwt.js';
 import type { Principal } from '../auth/principal.js';
+import { isAppError } from '../errors.js';
 import type { LiveServer, LiveSocket } from './live-server.js';
 import type { AuthenticateAck, Protocol } from './realtime-events.js';
 
@@ -43,26 +44,63 @@ export interface SocketAuthOptions {
   log: FastifyBaseLogger;
 }
 
-/** A bad or missing handshake token is a connect_error `UNAUTHORIZED`; no token is an anonymous socket. */
+/** Why a token was refused, as a socket is told: the HTTP 401's `details` (reason, claim), or UNAVAILABLE. */
+export interface SocketRefusal {
+  error: 'UNAUTHORIZED' | 'UNAVAILABLE';
+  reason?: string;
+  claim?: string;
+}
+
+function refusalOf(error: unknown): SocketRefusal {
+  if (!isAppError(error) || error.code !== 'UNAUTHORIZED') return { error: 'UNAVAILABLE' };
+  const { reason, claim } = (error.details ?? {}) as { reason?: string; claim?: string };
+  return { error: 'UNAUTHORIZED', ...(reason ? { reason } : {}), ...(claim ? { claim } : {}) };
+}
+
+/** A connect_error: the message is the code, `data` carries the reason (socket.io-client's `err.data`). */
+function connectError(refusal: SocketRefusal): Error {
+  const { error, ...data } = refusal;
+  return Object.assign(new Error(error), { data });
+}
+
+/**
+ * Verifies a token, then continues: synchronously for a token verified at once (HS256), after the
+ * key set for the others. `refused` gets what the socket is told.
+ */
+function withPrincipal(options: SocketAuthOptions, token: string, accepted: (principal: Principal) => void, refused: (refusal: SocketRefusal) => void): void {
+  let verified: Principal | Promise<Principal>;
+  try {
+    verified = options.verifyToken(token);
+  } catch (error) {
+    return refused(refusalOf(error));
+  }
+  if (!(verified instanceof Promise)) return accepted(verified);
+  verified.then(accepted, (error: unknown) => {
+    if (!isAppError(error)) options.log.warn({ err: error }, 'socket token check failed');
+    refused(refusalOf(error));
+  });
+}
+
+/** A bad or missing handshake token is a connect_error `UNAUTHORIZED` (with `data.reason`); no token is an anonymous socket. */
 export function useHandshakeAuth(io: LiveServer, options: SocketAuthOptions): void {
   io.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as { token?: unknown; protocol?: unknown };
     const protocol: Protocol = auth.protocol === 'legacy' ? 'legacy' : 'v1';
     socket.data = { protocol, userId: null };
     if (auth.token === undefined || auth.token === null || auth.token === '') return next();
-    if (typeof auth.token !== 'string') return next(new Error('UNAUTHORIZED'));
-    let principal: Principal;
-    try {
-      principal = options.verifyToken(auth.token);
-    } catch {
-      return next(new Error('UNAUTHORIZED'));
-    }
-    options.signIn(socket as LiveSocket, principal).then(
-      () => next(),
-      (error: unknown) => {
-        options.log.warn({ err: error }, 'socket sign-in failed');
-        next(new Error('UNAVAILABLE'));
-      },
+    if (typeof auth.token !== 'string') return next(connectError({ error: 'UNAUTHORIZED', reason: 'TOKEN_MALFORMED' }));
+    withPrincipal(
+      options,
+      auth.token,
+      (principal) =>
+        options.signIn(socket as LiveSocket, principal).then(
+          () => next(),
+          (error: unknown) => {
+            options.log.warn({ err: error }, 'socket sign-in failed');
+            next(new Error('UNAVAILABLE'));
+          },
+        ),
+      (refusal) => next(connectError(refusal)),
     );
   });
 }
@@ -74,8 +112,9 @@ export function useHandshakeAuth(io: LiveServer, options: SocketAuthOptions): vo
  */
 export function handleAuthenticate(socket: LiveSocket, options: SocketAuthOptions): void {
   const attempts = new SignInAttempts();
-  const refuse = (reply: AuthenticateAck) => {
-    reply({ ok: false, error: 'UNAUTHORIZED' });
+  const refuse = (reply: AuthenticateAck, refusal: SocketRefusal) => {
+    reply({ ok: false, ...refusal });
+    if (refusal.error !== 'UNAUTHORIZED') return;
     // At once, so that the events already received behind this one are not handled: the engine
     // closes the connection only once the ack above is sent.
     if (attempts.failed()) {
@@ -87,19 +126,19 @@ export function handleAuthenticate(socket: LiveSocket, options: SocketAuthOption
     const reply: AuthenticateAck = typeof ack === 'function' ? ack : () => undefined;
     if (!attempts.admit()) return reply({ ok: false, error: 'RATE_LIMIT_EXCEEDED' });
     const token = payload && typeof payload === 'object' ? payload.token : undefined;
-    if (typeof token !== 'string' || token === '') return refuse(reply);
-    let principal: Principal;
-    try {
-      principal = options.verifyToken(token);
-    } catch {
-      return refuse(reply);
-    }
-    options
-      .signIn(socket, principal)
-      .then(() => options.afterSignIn(socket))
-      .then(
-        () => reply({ ok: true, userId: principal.userId }),
-        () => reply({ ok: false, error: 'UNAVAILABLE' }),
-      );
+    if (typeof token !== 'string' || token === '') return refuse(reply, { error: 'UNAUTHORIZED', reason: 'TOKEN_MISSING' });
+    withPrincipal(
+      options,
+      token,
+      (principal) =>
+        void options
+          .signIn(socket, principal)
+          .then(() => options.afterSignIn(socket))
+          .then(
+            () => reply({ ok: true, userId: principal.userId }),
+            () => reply({ ok: false, error: 'UNAVAILABLE' }),
+          ),
+      (refusal) => refuse(reply, refusal),
+    );
   });
 }

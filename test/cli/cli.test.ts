@@ -87,6 +87,10 @@ describe('the scoreboard command', () => {
       const payload = JSON.parse(Buffer.from(admin.stdout.split('.')[1]!, 'base64url').toString());
       assert.equal(payload.role, 'admin');
       assert.ok(payload.exp - payload.iat === 900);
+      // With JWT_ISSUER and JWT_AUDIENCE set (they apply to every token), its tokens carry them.
+      const checked = run(['token', '--user', 'ops'], { ...env, JWT_ISSUER: 'https://id.studio.test/', JWT_AUDIENCE: 'scoreboard' });
+      const checkedPayload = JSON.parse(Buffer.from(checked.stdout.split('.')[1]!, 'base64url').toString());
+      assert.deepEqual([checkedPayload.iss, checkedPayload.aud], ['https://id.studio.test/', 'scoreboard']);
 
       const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
       server.child.kill('SIGTERM');

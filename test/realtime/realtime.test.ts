@@ -52,16 +52,20 @@ for (const { mode, skip } of MODES) {
       assert.deepEqual(update.leaderboard.map((e: { userId: string }) => e.userId), ['carol', 'alice', 'bob']);
     });
 
-    it('refuses a bad handshake token with connect_error UNAUTHORIZED', async () => {
+    it('refuses a bad handshake token with connect_error UNAUTHORIZED and the reason in its data', async () => {
       // A forged signature: one character in its middle changed (the last ones may differ only in
       // base64url padding bits, which leaves the signature as it was).
       const valid = t.token('x');
       const at = valid.lastIndexOf('.') + 10;
       const forged = valid.slice(0, at) + (valid[at] === 'A' ? 'B' : 'A') + valid.slice(at + 1);
-      for (const token of ['garbage', forged, 42]) {
+      for (const [token, reason] of [['garbage', 'TOKEN_MALFORMED'], [forged, 'BAD_SIGNATURE'], [42, 'TOKEN_MALFORMED']] as const) {
         const recording = openSocket(url, { token });
         sockets.push(recording);
-        await assert.rejects(connected(recording), (error: Error) => error.message === 'UNAUTHORIZED');
+        await assert.rejects(connected(recording), (error: Error & { data?: unknown }) => {
+          assert.equal(error.message, 'UNAUTHORIZED');
+          assert.deepEqual(error.data, { reason });
+          return true;
+        });
       }
     });
 
@@ -85,9 +89,9 @@ for (const { mode, skip } of MODES) {
     it('authenticates after connecting with the authenticate event and its ack', async () => {
       const late = await open();
       const refused = await late.socket.timeout(2000).emitWithAck('authenticate', { token: 'nope' });
-      assert.deepEqual(refused, { ok: false, error: 'UNAUTHORIZED' });
+      assert.deepEqual(refused, { ok: false, error: 'UNAUTHORIZED', reason: 'TOKEN_MALFORMED' });
       const missing = await late.socket.timeout(2000).emitWithAck('authenticate', {});
-      assert.deepEqual(missing, { ok: false, error: 'UNAUTHORIZED' });
+      assert.deepEqual(missing, { ok: false, error: 'UNAUTHORIZED', reason: 'TOKEN_MISSING' });
       const accepted = await late.socket.timeout(2000).emitWithAck('authenticate', { token: t.token('frank') });
       assert.deepEqual(accepted, { ok: true, userId: 'frank' });
       await t.post('frank', t.body({ scoreIncrement: 3 }));

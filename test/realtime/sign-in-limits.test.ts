@@ -45,7 +45,9 @@ for (const { mode, skip } of MODES) {
     it('disconnects a socket after 5 failed sign-ins, each answered first', async () => {
       const socket = await open();
       const gone = disconnected(socket);
-      for (let i = 0; i < 5; i++) assert.deepEqual(await authenticate(socket, i % 2 ? 'garbage' : ''), { ok: false, error: 'UNAUTHORIZED' });
+      for (let i = 0; i < 5; i++) {
+        assert.deepEqual(await authenticate(socket, i % 2 ? 'garbage' : ''), { ok: false, error: 'UNAUTHORIZED', reason: i % 2 ? 'TOKEN_MALFORMED' : 'TOKEN_MISSING' });
+      }
       assert.equal(await Promise.race([gone, sleep(3000).then(() => 'still connected')]), 'io server disconnect');
     });
 

@@ -177,52 +177,56 @@ for (const { mode, skip } of MODES) {
         options: { key: string; algorithm?: 'HS256' | 'HS384' | 'HS512'; expiresIn?: number; clockTimestamp?: number },
         claims: Record<string, unknown>,
       ): string => createSigner({ ...options })(claims);
-      const cases: [string, () => string | undefined][] = [
-        ['no Authorization header', () => undefined],
-        ['a Basic scheme', () => 'Basic x'],
-        ['Bearer without a token', () => 'Bearer '],
-        ['a garbage token', () => 'Bearer not-a-jwt'],
-        ['a three-part garbage token', () => 'Bearer abc.def.ghi'],
+      const cases: [string, () => string | undefined, string][] = [
+        ['no Authorization header', () => undefined, 'TOKEN_MISSING'],
+        ['a Basic scheme', () => 'Basic x', 'TOKEN_MALFORMED'],
+        ['Bearer without a token', () => 'Bearer ', 'TOKEN_MALFORMED'],
+        ['a garbage token', () => 'Bearer not-a-jwt', 'TOKEN_MALFORMED'],
+        ['a three-part garbage token', () => 'Bearer abc.def.ghi', 'TOKEN_MALFORMED'],
         [
           'a token signed with another secret',
           () => `Bearer ${sign({ key: 'another-jwt-secret-0123456789abcdef0123456789', expiresIn: 3_600_000 }, { userId: PLAYER })}`,
+          'BAD_SIGNATURE',
         ],
         [
           'an expired token',
           () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 60_000, clockTimestamp: Date.now() - 3_600_000 }, { userId: PLAYER })}`,
+          'TOKEN_EXPIRED',
         ],
-        ['an alg:none token', () => `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ userId: PLAYER, sub: PLAYER, exp: nowSec() + 3600 })}.`],
-        ['an HS256 header with no signature', () => `Bearer ${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ userId: PLAYER, exp: nowSec() + 3600 })}.`],
-        ['an HS384 token with the right secret', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS384', expiresIn: 3_600_000 }, { userId: PLAYER })}`],
-        ['an HS512 token with the right secret', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS512', expiresIn: 3_600_000 }, { userId: PLAYER })}`],
-        ['a token without exp', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS256' }, { userId: PLAYER })}`],
-        ['a token without userId and sub', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { username: 'Nobody' })}`],
-        ['a token whose userId is 256 characters', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a'.repeat(256) })}`],
+        ['an alg:none token', () => `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ userId: PLAYER, sub: PLAYER, exp: nowSec() + 3600 })}.`, 'BAD_SIGNATURE'],
+        ['an HS256 header with no signature', () => `Bearer ${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ userId: PLAYER, exp: nowSec() + 3600 })}.`, 'BAD_SIGNATURE'],
+        ['an HS384 token with the right secret', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS384', expiresIn: 3_600_000 }, { userId: PLAYER })}`, 'BAD_SIGNATURE'],
+        ['an HS512 token with the right secret', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS512', expiresIn: 3_600_000 }, { userId: PLAYER })}`, 'BAD_SIGNATURE'],
+        ['a token without exp', () => `Bearer ${sign({ key: TEST_JWT_SECRET, algorithm: 'HS256' }, { userId: PLAYER })}`, 'MISSING_CLAIM'],
+        ['a token without userId and sub', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { username: 'Nobody' })}`, 'MISSING_CLAIM'],
+        ['a token whose userId is 256 characters', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a'.repeat(256) })}`, 'MISSING_CLAIM'],
         // Lifetimes: a finite exp, no iat in the future, at most JWT_MAX_AGE (7 days) from iat (or now).
-        ['a token with exp 1e300', () => `Bearer ${hs256(`{"userId":"${PLAYER}","iat":${nowSec()},"exp":1e300}`)}`],
-        ['a token with exp 1e400 (Infinity)', () => `Bearer ${hs256(`{"userId":"${PLAYER}","iat":${nowSec()},"exp":1e400}`)}`],
-        ['a token with exp as a string', () => `Bearer ${hs256(`{"userId":"${PLAYER}","exp":"${nowSec() + 60}"}`)}`],
-        ['a token issued ten years from now', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec() + 315_360_000, exp: nowSec() + 315_360_000 + 3600 }))}`],
-        ['a token living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec(), exp: nowSec() + 8 * 86_400 }))}`],
-        ['a token without iat living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, exp: nowSec() + 8 * 86_400 }))}`],
-        ['a token whose userId has a control character', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a\u0001b' })}`],
+        ['a token with exp 1e300', () => `Bearer ${hs256(`{"userId":"${PLAYER}","iat":${nowSec()},"exp":1e300}`)}`, 'TOKEN_EXPIRED'],
+        ['a token with exp 1e400 (Infinity)', () => `Bearer ${hs256(`{"userId":"${PLAYER}","iat":${nowSec()},"exp":1e400}`)}`, 'TOKEN_MALFORMED'],
+        ['a token with exp as a string', () => `Bearer ${hs256(`{"userId":"${PLAYER}","exp":"${nowSec() + 60}"}`)}`, 'TOKEN_MALFORMED'],
+        ['a token issued ten years from now', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec() + 315_360_000, exp: nowSec() + 315_360_000 + 3600 }))}`, 'TOKEN_NOT_YET_VALID'],
+        ['a token living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, iat: nowSec(), exp: nowSec() + 8 * 86_400 }))}`, 'TOKEN_EXPIRED'],
+        ['a token without iat living 8 days', () => `Bearer ${hs256(JSON.stringify({ userId: PLAYER, exp: nowSec() + 8 * 86_400 }))}`, 'TOKEN_EXPIRED'],
+        ['a token whose userId has a control character', () => `Bearer ${sign({ key: TEST_JWT_SECRET, expiresIn: 3_600_000 }, { userId: 'a\u0001b' })}`, 'MISSING_CLAIM'],
         [
           'a token whose payload was edited after signing',
           () => {
             const [header, , signature] = t.token(PLAYER).split('.');
             return `Bearer ${header}.${b64url({ userId: 'someone-else', sub: 'someone-else', exp: nowSec() + 3600 })}.${signature}`;
           },
+          'BAD_SIGNATURE',
         ],
       ];
-      for (const [name, header] of cases) {
-        it(`refuses ${name}`, async () => {
+      for (const [name, header, reason] of cases) {
+        it(`refuses ${name} (${reason})`, async () => {
           const value = header();
-          await refused(
+          const error = await refused(
             t,
             [PLAYER],
             () => t.app.inject({ method: 'POST', url: UPDATE_URL, headers: value === undefined ? {} : { authorization: value }, payload: t.body() }),
             'UNAUTHORIZED',
           );
+          assert.equal(error.details?.reason, reason, error.message);
         });
       }
 
