@@ -219,6 +219,7 @@ async function simulate(args: string[]): Promise<void> {
       ratePerSec: rate,
       durationMs,
       jwtSecret: config.jwtSecret!,
+      tokenClaims: config.tokens,
       hmacSecretKey: config.hmacSecretKey!,
       actions: config.actions,
       rateLimit: config.rateLimit,

@@ -131,6 +131,19 @@ describe('scoreboard simulate', () => {
       assert.match(text, new RegExp(`^done after 3\\.\\ds \\(duration reached\\): sent ${summary.sent}, ok ${summary.ok}, refused 0, `, 'm'));
     });
 
+    it('signs its tokens with the server\'s JWT_ISSUER and JWT_AUDIENCE when the server checks them', async () => {
+      const checked = await createTestApp('embedded', { ACTIONS_CONFIG: actions, RATE_LIMIT_MAX_REQUESTS: '1000', JWT_ISSUER: 'https://auth.studio.example/', JWT_AUDIENCE: 'scoreboard' });
+      try {
+        const checkedUrl = await listen(checked);
+        const out = collector();
+        const summary = await runSimulation({ ...optionsFor(checked, checkedUrl, out.output), tokenClaims: checked.config.tokens, players: 4, ratePerSec: 10, durationMs: 1500 });
+        assert.ok(summary.ok > 0, out.text());
+        assertNeverRefused(summary, out.text());
+      } finally {
+        await checked.close();
+      }
+    });
+
     it('stops when its signal aborts, letting in-flight requests finish', async () => {
       const controller = new AbortController();
       const out = collector();

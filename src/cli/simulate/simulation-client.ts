@@ -21,9 +21,9 @@ export interface TokenClaims {
   role?: 'admin';
 }
 
-/** Signs players' (and the admin's) tokens with the server's JWT_SECRET. */
-export function createTokenMinter(jwtSecret: string): (claims: TokenClaims) => string {
-  return createTokenSigner(jwtSecret, TOKEN_EXPIRY);
+/** Signs players' (and the admin's) tokens with the server's JWT_SECRET, with its issuer and audience when it checks them. */
+export function createTokenMinter(jwtSecret: string, checked: { issuer?: string | null; audience?: string | null } = {}): (claims: TokenClaims) => string {
+  return createTokenSigner(jwtSecret, TOKEN_EXPIRY, checked);
 }
 
 /** A score update's body, signed with `key` (the server's HMAC_SECRET_KEY, or a forger's). */

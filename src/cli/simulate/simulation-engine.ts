@@ -141,7 +141,7 @@ class SimulationRun {
     this.targetRate = target.perSec;
     if (target.note) this.pendingNotes.push(target.note);
     setMaxListeners(0, this.stopController.signal);
-    this.sign = createTokenMinter(options.jwtSecret);
+    this.sign = createTokenMinter(options.jwtSecret, options.tokenClaims);
     this.mainGroup = this.tally.group(this.profile.name);
     this.players = createPlayers({
       players: options.players,

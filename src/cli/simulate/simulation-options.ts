@@ -17,6 +17,8 @@ export interface SimulationOptions {
   /** Run this long; undefined: until `signal` aborts. */
   durationMs: number | undefined;
   jwtSecret: string;
+  /** JWT_ISSUER and JWT_AUDIENCE of the server: its tokens carry them, since the server checks them. */
+  tokenClaims?: { issuer?: string | null; audience?: string | null };
   hmacSecretKey: string;
   /** The server's action catalogue (honest players keep its minDurations). */
   actions: ActionCatalogue;
