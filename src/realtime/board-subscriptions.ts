@@ -5,6 +5,7 @@ import type { ErrorCode } from '../errors.js';
 import type { BoardBroadcasts } from './board-broadcasts.js';
 import type { LiveSocket } from './live-server.js';
 import { boardOfRoom, rooms, type AckError, type BoardSubscribeAck, type BoardUnsubscribeAck, type BoardUpdatePayload } from './realtime-events.js';
+import { emitToSocket } from './socket-emit.js';
 
 /** Boards one socket may hold at once; one more is answered RATE_LIMIT_EXCEEDED. */
 export const MAX_BOARDS_PER_SOCKET = 50;
@@ -70,7 +71,7 @@ export function handleBoardSubscriptions(socket: LiveSocket, options: BoardSubsc
         joining.delete(boardId);
         reply({ ok: true, boardId, period: snapshot.period });
         // Taken out of the room meanwhile (the board was deleted): nothing follows.
-        if (socket.rooms.has(rooms.board(boardId))) socket.emit('board:update', snapshot);
+        if (socket.rooms.has(rooms.board(boardId))) emitToSocket(socket, 'board:update', snapshot);
       },
       (error: unknown) => {
         joining.delete(boardId);
@@ -128,6 +129,6 @@ export async function resyncBoards(socket: LiveSocket, options: BoardSubscriptio
     await options.broadcasts.open(board);
     if (socket.data.userId !== null) options.broadcasts.watchRanks(board.id);
     const snapshot = options.broadcasts.snapshot(board.id);
-    if (snapshot) socket.emit('board:update', snapshot);
+    if (snapshot) emitToSocket(socket, 'board:update', snapshot);
   }
 }

@@ -7,6 +7,7 @@ import { LeaderboardBroadcaster } from './leaderboard-broadcaster.js';
 import type { LiveServer, LiveSocket } from './live-server.js';
 import { legacyPayload, snapshotPayload } from './live-payloads.js';
 import { rooms } from './realtime-events.js';
+import { emitThroughAdapter, emitToSocket } from './socket-emit.js';
 
 export interface GlobalBroadcastOptions {
   io: LiveServer;
@@ -50,23 +51,34 @@ export async function startGlobalBroadcast(options: GlobalBroadcastOptions): Pro
     },
   });
   await broadcaster.start();
-  const sendSnapshot = (socket: LiveSocket) => {
+  /** The last broadcast as this socket's protocol names it. */
+  const snapshotOf = (socket: LiveSocket) => {
     const { snapshot, seq } = broadcaster.current();
     const payload = snapshotPayload(snapshot, seq);
-    if (socket.data.protocol === 'legacy') {
-      socket.emit('leaderboard_changed', { ...legacyPayload('leaderboard_changed', null, payload.timestamp), leaderboard: payload.leaderboard });
-    } else {
-      socket.emit('leaderboard:update', payload);
-    }
+    return { seq, legacy: { ...legacyPayload('leaderboard_changed', null, payload.timestamp), leaderboard: payload.leaderboard }, payload };
+  };
+  const sendSnapshot = (socket: LiveSocket) => {
+    const { legacy, payload } = snapshotOf(socket);
+    if (socket.data.protocol === 'legacy') emitToSocket(socket, 'leaderboard_changed', legacy);
+    else emitToSocket(socket, 'leaderboard:update', payload);
   };
   return {
     broadcaster,
     sendSnapshot,
+    /**
+     * The snapshot first, through the adapter (with the Redis adapter it then carries the offset a
+     * dropped connection is recovered from), then the room; a broadcast sent meanwhile is made up
+     * for at once, locally, so that nothing older can follow anything newer.
+     */
     async join(socket) {
       const room = rooms.leaderboard(socket.data.protocol);
       if (socket.rooms.has(room)) return;
+      const first = snapshotOf(socket);
+      if (socket.data.protocol === 'legacy') await emitThroughAdapter(socket, 'leaderboard_changed', first.legacy);
+      else await emitThroughAdapter(socket, 'leaderboard:update', first.payload);
+      if (socket.rooms.has(room) || socket.disconnected) return;
       await socket.join(room);
-      sendSnapshot(socket);
+      if (broadcaster.current().seq !== first.seq) sendSnapshot(socket);
     },
     stop: () => broadcaster.stop(),
   };
